@@ -1,0 +1,188 @@
+"""The one way services dial each other: `dns:///` targets balanced with round_robin, keepalive, message
+limits, mTLS, retries (by service config, for idempotent methods only) and the caller's context propagated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import grpc
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from google.protobuf.descriptor_pb2 import MethodOptions
+from opentelemetry import propagate
+
+from shared import context as rpc_context
+from shared.interceptors import REQUEST_ID_KEY
+from shared.tls import TlsFiles, channel_credentials
+from shared.usercontext import METADATA_KEY as USER_CONTEXT_KEY
+
+_RETRYABLE_LEVELS = (MethodOptions.NO_SIDE_EFFECTS, MethodOptions.IDEMPOTENT)
+DEADLINE_SAFETY_MARGIN_S = 0.002
+"""Taken off the propagated deadline so the callee times out before the caller does, not after."""
+
+
+def retry_service_config(services: Iterable[ServiceDescriptor], *, max_attempts: int = 4,
+                         initial_backoff_s: float = 0.05, max_backoff_s: float = 1.0) -> dict[str, Any]:
+    """A gRPC service config: round_robin, and a retry policy for methods the proto marks idempotent.
+
+    The contract decides: methods with `option idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` are
+    retried on UNAVAILABLE; every other method is never retried by the channel.
+    """
+    names = []
+    for service in services:
+        method: MethodDescriptor
+        for method in service.methods:
+            if method.GetOptions().idempotency_level in _RETRYABLE_LEVELS:
+                names.append({"service": service.full_name, "method": method.name})
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": []}
+    if names:
+        config["methodConfig"].append({
+            "name": names,
+            "retryPolicy": {
+                "maxAttempts": max_attempts,
+                "initialBackoff": f"{initial_backoff_s}s",
+                "maxBackoff": f"{max_backoff_s}s",
+                "backoffMultiplier": 2,
+                "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        })
+    return config
+
+
+def _outbound_metadata(metadata: grpc.aio.Metadata | None) -> grpc.aio.Metadata:
+    out = grpc.aio.Metadata(*(tuple(metadata) if metadata else ()))
+    keys = {key for key, _ in out}
+    request_id = rpc_context.current_request_id()
+    if request_id and REQUEST_ID_KEY not in keys:
+        out.add(REQUEST_ID_KEY, request_id)
+    caller = rpc_context.current_caller()
+    if caller.user_token and USER_CONTEXT_KEY not in keys:
+        out.add(USER_CONTEXT_KEY, caller.user_token)
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    for key, value in carrier.items():
+        if key not in keys:
+            out.add(key, value)
+    return out
+
+
+def _timeout(explicit: float | None, default_s: float) -> float:
+    """The call's timeout: the explicit one or the default, never beyond the caller's own deadline."""
+    timeout = explicit if explicit is not None else default_s
+    remaining = rpc_context.remaining_seconds()
+    if remaining is not None:
+        timeout = min(timeout, max(remaining - DEADLINE_SAFETY_MARGIN_S, 0.0))
+    return timeout
+
+
+class _PropagatingInterceptor(
+    grpc.aio.UnaryUnaryClientInterceptor,
+    grpc.aio.UnaryStreamClientInterceptor,
+    grpc.aio.StreamUnaryClientInterceptor,
+    grpc.aio.StreamStreamClientInterceptor,
+):
+    """Adds the remaining deadline, request id, trace context and user context to every outbound call."""
+
+    def __init__(self, default_deadline_s: float, default_stream_deadline_s: float | None):
+        self._unary_default = default_deadline_s
+        self._stream_default = default_stream_deadline_s
+
+    def _details(self, details: grpc.aio.ClientCallDetails, streaming: bool) -> grpc.aio.ClientCallDetails:
+        default = self._stream_default if streaming else self._unary_default
+        timeout = details.timeout
+        if default is not None or timeout is not None or rpc_context.remaining_seconds() is not None:
+            timeout = _timeout(timeout, default if default is not None else float("inf"))
+            if timeout == float("inf"):
+                timeout = None
+        return grpc.aio.ClientCallDetails(
+            method=details.method, timeout=timeout, metadata=_outbound_metadata(details.metadata),
+            credentials=details.credentials, wait_for_ready=details.wait_for_ready,
+        )
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details, streaming=False), request)
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details, streaming=True), request)
+
+    async def intercept_stream_unary(self, continuation: Any, details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._details(details, streaming=False), request_iterator)
+
+    async def intercept_stream_stream(self, continuation: Any, details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._details(details, streaming=True), request_iterator)
+
+
+class ChannelFactory:
+    """Builds channels to mesh peers and rebuilds them when this service's certificates rotate.
+
+    Args:
+        tls: this service's certificate files (None: plaintext, only when explicitly configured).
+        default_deadline_ms: timeout for unary calls made outside any RPC and without an explicit timeout.
+        max_message_bytes: largest message sent or received.
+        keepalive_ms: interval of HTTP/2 keepalive pings.
+    """
+
+    def __init__(self, tls: TlsFiles | None, *, default_deadline_ms: int = 5000,
+                 max_message_bytes: int = 16 * 1024 * 1024, keepalive_ms: int = 30_000,
+                 default_stream_deadline_ms: int | None = None):
+        self._tls = tls
+        self._default_deadline_s = default_deadline_ms / 1000
+        self._stream_deadline_s = None if default_stream_deadline_ms is None else default_stream_deadline_ms / 1000
+        self._max_message_bytes = max_message_bytes
+        self._keepalive_ms = keepalive_ms
+        self._stamp = tls.stamp() if tls else None
+        self._channels: dict[tuple[str, str], grpc.aio.Channel] = {}
+
+    def channel(self, target: str, peer_service: str, services: Iterable[ServiceDescriptor] = ()) -> grpc.aio.Channel:
+        """A channel to `target` (host:port or dns:///name:port) whose server must present `peer_service`.
+
+        Channels are cached per (target, peer); when the certificate files change the next call gets a new
+        channel with the new credentials (the old one stays open for calls already using it).
+        """
+        self._maybe_rotate()
+        key = (target, peer_service)
+        channel = self._channels.get(key)
+        if channel is None:
+            channel = self._build(target, peer_service, list(services))
+            self._channels[key] = channel
+        return channel
+
+    def _maybe_rotate(self) -> None:
+        if self._tls is None:
+            return
+        try:
+            stamp = self._tls.stamp()
+        except OSError:
+            return
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self._channels.clear()
+
+    def _build(self, target: str, peer_service: str, services: list[ServiceDescriptor]) -> grpc.aio.Channel:
+        if "://" not in target and not target.startswith(("unix:", "ipv4:", "ipv6:")):
+            target = f"dns:///{target}"
+        options: list[tuple[str, Any]] = [
+            ("grpc.service_config", json.dumps(retry_service_config(services))),
+            ("grpc.enable_retries", 1),
+            ("grpc.keepalive_time_ms", self._keepalive_ms),
+            ("grpc.keepalive_timeout_ms", 10_000),
+            ("grpc.keepalive_permit_without_calls", 0),
+            ("grpc.max_send_message_length", self._max_message_bytes),
+            ("grpc.max_receive_message_length", self._max_message_bytes),
+            ("grpc.dns_min_time_between_resolutions_ms", 1000),
+        ]
+        interceptors = [_PropagatingInterceptor(self._default_deadline_s, self._stream_deadline_s)]
+        if self._tls is None:
+            return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
+        options.append(("grpc.ssl_target_name_override", peer_service))
+        return grpc.aio.secure_channel(target, channel_credentials(self._tls), options=options,
+                                       interceptors=interceptors)
+
+    async def close(self) -> None:
+        """Closes every cached channel."""
+        for channel in self._channels.values():
+            await channel.close()
+        self._channels.clear()
+

@@ -1,0 +1,173 @@
+"""Server bootstrap: the main (mTLS) port with the RPC envelope, health and reflection; a plaintext
+health-only port for kubelet probes; readiness-gated health; graceful shutdown on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from shared.interceptors import MeshServerInterceptor
+from shared.logging import get_logger
+from shared.metrics import RpcMetrics
+from shared.settings import ServiceSettings
+from shared.tls import server_credentials
+from shared.usercontext import UserContextVerifier
+
+Registrar = Callable[[grpc.aio.Server], None]
+_log = get_logger(__name__)
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class ServiceHost:
+    """Runs one service's gRPC servers.
+
+    Health reports NOT_SERVING for the whole server ("") and each named service until `set_ready(True)`;
+    the service declares itself ready once its dependencies and models are.
+
+    Args:
+        settings: the service's settings.
+        register: adds the service's servicers to a grpc.aio server.
+        service_names: full names of the services registered (for health and reflection).
+        extra_interceptors: run after the envelope, closest to the handler.
+    """
+
+    def __init__(self, settings: ServiceSettings, register: Registrar, service_names: Iterable[str],
+                 extra_interceptors: Iterable[grpc.aio.ServerInterceptor] = ()):
+        self.settings = settings
+        self.metrics = RpcMetrics()
+        self.health = HealthServicer()
+        self._register = register
+        self._service_names = list(service_names)
+        self._extra_interceptors = list(extra_interceptors)
+        self._server: grpc.aio.Server | None = None
+        self._health_server: grpc.aio.Server | None = None
+        self._stopped = asyncio.Event()
+        self.port = 0
+        self.health_port = 0
+        self.metrics_port = 0
+
+    def _verifier(self) -> UserContextVerifier | None:
+        keys = self.settings.user_context_public_keys
+        return UserContextVerifier.from_files(list(keys)) if keys else None
+
+    def _server_options(self) -> list[tuple[str, int]]:
+        age_ms = int(self.settings.max_connection_age_seconds * 1000)
+        return [
+            ("grpc.max_connection_age_ms", age_ms),
+            ("grpc.max_connection_age_grace_ms", int(self.settings.grace_seconds * 1000) + 1000),
+            ("grpc.max_send_message_length", self.settings.max_message_bytes),
+            ("grpc.max_receive_message_length", self.settings.max_message_bytes),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ("grpc.so_reuseport", 0),
+        ]
+
+    async def start(self) -> None:
+        """Binds both ports (NOT_SERVING) and the metrics endpoint."""
+        s = self.settings
+        envelope = MeshServerInterceptor(s.service_name, self.metrics, self._verifier(), s.default_deadline_ms / 1000)
+        server = grpc.aio.server(interceptors=[envelope, *self._extra_interceptors], options=self._server_options())
+        self._register(server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME],
+            server,
+        )
+        address = f"{s.host}:{s.port}"
+        tls = s.tls_files()
+        if tls is not None:
+            self.port = server.add_secure_port(address, server_credentials(tls))
+        else:
+            self.port = server.add_insecure_port(address)
+
+        health_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, health_server)
+        self.health_port = health_server.add_insecure_port(f"{s.host}:{s.health_port}")
+
+        for name in ("", *self._service_names):
+            await self.health.set(name, NOT_SERVING)
+        await server.start()
+        await health_server.start()
+        self._server, self._health_server = server, health_server
+        if s.metrics_enabled:
+            self.metrics_port = self.metrics.serve_http(s.host, s.metrics_port)
+        _log.info("server.started", port=self.port, health_port=self.health_port, metrics_port=self.metrics_port,
+                  tls=tls is not None)
+
+    async def set_ready(self, ready: bool = True) -> None:
+        """Flips health for the server and every registered service."""
+        status = SERVING if ready else NOT_SERVING
+        for name in ("", *self._service_names):
+            await self.health.set(name, status)
+        _log.info("server.health", serving=ready)
+
+    async def watch_readiness(self, check: Callable[[], Awaitable[bool]], interval_s: float = 2.0) -> None:
+        """Keeps health in step with `check()` (e.g. Triton reachable) until the host stops."""
+        current: bool | None = None
+        while not self._stopped.is_set():
+            try:
+                ready = await check()
+            except Exception:
+                ready = False
+            if ready != current:
+                await self.set_ready(ready)
+                current = ready
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), interval_s)
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Graceful stop: health flips to NOT_SERVING first, new RPCs are refused, in-flight ones get grace."""
+        grace = self.settings.grace_seconds if grace_s is None else grace_s
+        self._stopped.set()
+        await self.health.enter_graceful_shutdown()
+        if self._server is not None:
+            await self._server.stop(grace)
+        if self._health_server is not None:
+            await self._health_server.stop(0)
+        _log.info("server.stopped")
+
+    async def serve_until_signalled(self, on_start: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Starts, runs `on_start` (load models, connect stores, then set_ready), waits for SIGTERM/SIGINT."""
+        loop = asyncio.get_running_loop()
+        signalled = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, signalled.set)
+        await self.start()
+        if on_start is not None:
+            await on_start()
+        await signalled.wait()
+        _log.info("server.signalled")
+        await self.stop()
+
+
+def run_service(settings: ServiceSettings, register: Registrar, service_names: Iterable[str],
+                on_start: Callable[[ServiceHost], Awaitable[None]] | None = None) -> None:
+    """What a service's `__main__` calls: logging, thread caps, then serve until SIGTERM."""
+    from shared.logging import configure_logging
+    from shared.threads import pin_cpu_threads
+
+    configure_logging(settings.service_name, settings.log_level)
+    threads = pin_cpu_threads(settings.cpu_threads)
+    _log.info("server.threads", **threads)
+    host = ServiceHost(settings, register, service_names)
+
+    async def main() -> None:
+        async def started() -> None:
+            if on_start is not None:
+                await on_start(host)
+            else:
+                await host.set_ready(True)
+
+        await host.serve_until_signalled(started)
+
+    asyncio.run(main())

@@ -1,0 +1,28 @@
+"""The `shopmesh` console script: one argparse tree, one module per command group."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from shopmesh.cli import certs_cmd, mesh_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Builds the whole command tree; each command module adds its own sub-commands."""
+    parser = argparse.ArgumentParser(prog="shopmesh", description="Run and operate the shopmesh mesh.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (mesh_cmd, certs_cmd):
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parses argv and runs the chosen command's handler, returning its exit code."""
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The local mesh: which services exist, and a supervisor that runs each as its own process.
+
+`shopmesh up` uses it: certificates, free ports, one process per service (each in its own process group,
+killed with the supervisor so none is orphaned), health-gated start, clean stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from shopmesh.certs import USER_CONTEXT_PRIVATE, USER_CONTEXT_PUBLIC, ensure_certs
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service of the mesh: its identity and the module `python -m` runs."""
+
+    name: str
+    module: str
+
+    def installed(self) -> bool:
+        """Whether the service's code exists in this installation."""
+        try:
+            spec = importlib.util.find_spec(self.module)
+            if spec is not None and spec.submodule_search_locations is not None:  # a package: needs __main__
+                spec = importlib.util.find_spec(f"{self.module}.__main__")
+            return spec is not None
+        except ModuleNotFoundError:
+            return False
+
+
+# Start order: dependencies first (the vault before everything that stores PII, the gateway last).
+MESH: tuple[ServiceSpec, ...] = (
+    ServiceSpec("vault", "services.vault"),
+    ServiceSpec("embedding", "services.embedding"),
+    ServiceSpec("profile", "services.profile"),
+    ServiceSpec("retrieval", "services.retrieval"),
+    ServiceSpec("ranking", "services.ranking"),
+    ServiceSpec("support", "services.support"),
+    ServiceSpec("gateway", "gateway"),
+    ServiceSpec("console", "services.console"),
+)
+
+
+def available_services() -> list[ServiceSpec]:
+    """The mesh services whose code exists here, in start order."""
+    return [spec for spec in MESH if spec.installed()]
+
+
+@dataclass
+class RunningService:
+    """A started service process and its ports (persisted in the run state file)."""
+
+    name: str
+    module: str
+    pid: int
+    port: int
+    health_port: int
+    metrics_port: int
+    log_file: str
+    healthy: bool = False
+    started_s: float = field(default=0.0)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: own process group, and SIGTERM when the supervisor dies."""
+    os.setsid()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def check_health(port: int, timeout_s: float = 1.0, host: str = "127.0.0.1") -> str:
+    """The overall health status name (`SERVING`, `NOT_SERVING`, `UNREACHABLE`) on a plaintext health port."""
+    try:
+        with grpc.insecure_channel(f"{host}:{port}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            response = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout_s)
+            return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
+    except grpc.RpcError:
+        return "UNREACHABLE"
+
+
+class Supervisor:
+    """Starts and stops the local mesh.
+
+    Args:
+        services: what to run, in start order.
+        home: the state folder (certs/, run/).
+        plaintext: run without mTLS (only when asked).
+        extra_env: added to every child's environment.
+    """
+
+    def __init__(self, services: Iterable[ServiceSpec], home: Path, *, plaintext: bool = False,
+                 extra_env: dict[str, str] | None = None):
+        self.services = list(services)
+        self.home = home
+        self.plaintext = plaintext
+        self.extra_env = dict(extra_env or {})
+        self.run_dir = home / "run"
+        self.certs_dir = home / "certs"
+        self.running: list[RunningService] = []
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    @property
+    def state_file(self) -> Path:
+        """Where `shopmesh status` finds the running mesh."""
+        return self.run_dir / "mesh.json"
+
+    def _env(self, ports: dict[str, tuple[int, int, int]], spec: ServiceSpec) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        prefix = f"SHOPMESH_{spec.name.upper()}_"
+        port, health_port, metrics_port = ports[spec.name]
+        env.update({
+            f"{prefix}SERVICE_NAME": spec.name,
+            f"{prefix}HOST": "127.0.0.1",
+            f"{prefix}PORT": str(port),
+            f"{prefix}HEALTH_PORT": str(health_port),
+            f"{prefix}METRICS_PORT": str(metrics_port),
+            f"{prefix}USER_CONTEXT_PUBLIC_KEYS": json.dumps([str(self.certs_dir / USER_CONTEXT_PUBLIC)]),
+            "SHOPMESH_HOME": str(self.home),
+            "PYTHONUNBUFFERED": "1",
+        })
+        if self.plaintext:
+            env[f"{prefix}PLAINTEXT"] = "true"
+        else:
+            env[f"{prefix}CERTS_DIR"] = str(self.certs_dir)
+        if spec.name == "gateway":
+            env[f"{prefix}USER_CONTEXT_SIGNING_KEY"] = str(self.certs_dir / USER_CONTEXT_PRIVATE)
+        for peer in self.services:
+            env[f"{prefix}{peer.name.upper()}_ADDRESS"] = f"127.0.0.1:{ports[peer.name][0]}"
+        return env
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        """Starts every service and waits until each reports SERVING; raises RuntimeError on failure."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "logs").mkdir(exist_ok=True)
+        ensure_certs(self.certs_dir, tuple(spec.name for spec in self.services))
+        ports = {spec.name: (free_port(), free_port(), free_port()) for spec in self.services}
+        for spec in self.services:
+            log_path = self.run_dir / "logs" / f"{spec.name}.log"
+            with log_path.open("ab") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", spec.module], env=self._env(ports, spec), stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,  # noqa: PLW1509
+                )
+            self._procs[spec.name] = proc
+            port, health_port, metrics_port = ports[spec.name]
+            self.running.append(RunningService(spec.name, spec.module, proc.pid, port, health_port, metrics_port,
+                                               str(log_path), started_s=time.monotonic()))
+        self._write_state()
+        self._wait_healthy(timeout_s)
+
+    def _wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = {service.name: service for service in self.running}
+        while pending:
+            for name, service in list(pending.items()):
+                code = self._procs[name].poll()
+                if code is not None:
+                    raise RuntimeError(f"{name} exited with code {code} during start-up; see {service.log_file}")
+                if check_health(service.health_port, timeout_s=0.5) == "SERVING":
+                    service.healthy = True
+                    service.started_s = round(time.monotonic() - service.started_s, 2)
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                raise RuntimeError(f"not healthy after {timeout_s:.0f}s: {', '.join(sorted(pending))}")
+            if pending:
+                time.sleep(0.2)
+        self._write_state()
+
+    def _write_state(self) -> None:
+        state = {"plaintext": self.plaintext, "supervisor_pid": os.getpid(),
+                 "services": [asdict(service) for service in self.running]}
+        self.state_file.write_text(json.dumps(state, indent=2))
+
+    def exited(self) -> list[tuple[str, int]]:
+        """Services whose process has exited, with their exit codes."""
+        return [(name, code) for name, proc in self._procs.items() if (code := proc.poll()) is not None]
+
+    def stop(self, grace_s: float = 15.0) -> None:
+        """SIGTERM every service (gateway first), wait for them, SIGKILL what is left; removes the state file."""
+        for name in reversed([service.name for service in self.running]):
+            proc = self._procs[name]
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for proc in self._procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        for proc in self._procs.values():
+            # The process group goes too: a helper a service spawned (e.g. tritonserver) must not outlive it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        self.state_file.unlink(missing_ok=True)
+
+
+def read_state(run_dir: Path) -> dict[str, object] | None:
+    """The state file of a running `shopmesh up`, or None."""
+    path = run_dir / "mesh.json"
+    if not path.exists():
+        return None
+    loaded: dict[str, object] = json.loads(path.read_text())
+    return loaded
+
+
+def summarize_log(path: Path, max_errors: int = 3) -> dict[str, object]:
+    """Counts of log lines by level and the last few errors of a service's JSON log."""
+    counts: dict[str, int] = {}
+    errors: list[str] = []
+    if not path.exists():
+        return {"lines": 0}
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+            level = str(event.get("level", "info"))
+        except (json.JSONDecodeError, AttributeError):
+            event, level = {"event": line[:200]}, "raw"
+        counts[level] = counts.get(level, 0) + 1
+        if level in ("error", "critical"):
+            errors.append(str(event.get("event")))
+    return {"lines": sum(counts.values()), "by_level": counts, "last_errors": errors[-max_errors:]}
