@@ -1,0 +1,1 @@
+"""Contract tests: the protos in protos/ and the generated Python API."""
