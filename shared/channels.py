@@ -68,12 +68,16 @@ def _outbound_metadata(metadata: grpc.aio.Metadata | None) -> grpc.aio.Metadata:
     return out
 
 
-def _timeout(explicit: float | None, default_s: float) -> float:
-    """The call's timeout: the explicit one or the default, never beyond the caller's own deadline."""
+def _timeout(explicit: float | None, default_s: float | None) -> float | None:
+    """The call's timeout: the explicit one or the default, never beyond the caller's own deadline.
+
+    None only when there is neither a timeout, a default nor an inbound deadline (long-lived streams).
+    """
     timeout = explicit if explicit is not None else default_s
     remaining = rpc_context.remaining_seconds()
     if remaining is not None:
-        timeout = min(timeout, max(remaining - DEADLINE_SAFETY_MARGIN_S, 0.0))
+        budget = max(remaining - DEADLINE_SAFETY_MARGIN_S, 0.0)
+        timeout = budget if timeout is None else min(timeout, budget)
     return timeout
 
 
@@ -91,14 +95,10 @@ class _PropagatingInterceptor(
 
     def _details(self, details: grpc.aio.ClientCallDetails, streaming: bool) -> grpc.aio.ClientCallDetails:
         default = self._stream_default if streaming else self._unary_default
-        timeout = details.timeout
-        if default is not None or timeout is not None or rpc_context.remaining_seconds() is not None:
-            timeout = _timeout(timeout, default if default is not None else float("inf"))
-            if timeout == float("inf"):
-                timeout = None
         return grpc.aio.ClientCallDetails(
-            method=details.method, timeout=timeout, metadata=_outbound_metadata(details.metadata),
-            credentials=details.credentials, wait_for_ready=details.wait_for_ready,
+            method=details.method, timeout=_timeout(details.timeout, default),
+            metadata=_outbound_metadata(details.metadata), credentials=details.credentials,
+            wait_for_ready=details.wait_for_ready,
         )
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:

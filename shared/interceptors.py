@@ -76,7 +76,8 @@ async def _checked_stream(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
 class _Scope:
     """What the envelope knows about one RPC while it runs."""
 
-    __slots__ = ("code", "grpc_method", "grpc_service", "method", "request_id", "started", "timeout_s", "tokens")
+    __slots__ = ("code", "grpc_method", "grpc_service", "metadata", "method", "request_id", "started", "timeout_s",
+                 "tokens")
 
     def __init__(self, method: str):
         self.method = method
@@ -86,6 +87,7 @@ class _Scope:
         self.request_id = ""
         self.timeout_s: float | None = None
         self.tokens: list[Any] = []
+        self.metadata: dict[str, str] = {}
 
 
 class MeshServerInterceptor(grpc.aio.ServerInterceptor):
@@ -157,7 +159,7 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
             with _tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
                 if isinstance(request, UndecodableRequest):
                     raise _undecodable(request)
-                self._authenticate(context)
+                self._authenticate(context, scope.metadata)
                 async with asyncio.timeout(scope.timeout_s):
                     return await work()
         except BaseException as exc:
@@ -172,7 +174,7 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
             with _tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
                 if isinstance(request, UndecodableRequest):
                     raise _undecodable(request)
-                self._authenticate(context)
+                self._authenticate(context, scope.metadata)
                 produced = work()
                 if hasattr(produced, "__aiter__"):
                     async for message in produced:
@@ -187,6 +189,7 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
     def _begin(self, method: str, context: grpc.aio.ServicerContext, *, unary_response: bool) -> _Scope:
         scope = _Scope(method)
         metadata = {key: value for key, value in (context.invocation_metadata() or ()) if isinstance(value, str)}
+        scope.metadata = metadata
         incoming_id = metadata.get(REQUEST_ID_KEY, "")
         scope.request_id = incoming_id if _REQUEST_ID_RE.match(incoming_id) else uuid.uuid4().hex
         remaining = context.time_remaining()
@@ -204,15 +207,14 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
             self._metrics.in_flight.labels(scope.grpc_service, scope.grpc_method).inc()
         return scope
 
-    def _authenticate(self, context: grpc.aio.ServicerContext) -> None:
+    def _authenticate(self, context: grpc.aio.ServicerContext, metadata: dict[str, str]) -> None:
         service = peer_identity(context.auth_context())
-        metadata = dict(context.invocation_metadata() or ())
         token = metadata.get(USER_CONTEXT_KEY)
         user_id = None
         if token is not None:
             if self._verifier is None:
                 raise Unauthenticated("this service accepts no end-user context", reason="USER_CONTEXT_UNEXPECTED")
-            user_id = self._verifier.verify(str(token)).user_id
+            user_id = self._verifier.verify(token).user_id
         rpc_context.caller_var.set(rpc_context.Caller(service=service, user_id=user_id, user_token=token))
 
     async def _fail(self, exc: BaseException, context: grpc.aio.ServicerContext, scope: _Scope) -> NoReturn:
