@@ -1,0 +1,54 @@
+"""WordPiece tokenisation for encoders with schema `token-ids-v1`, done by the caller of the model.
+
+Tokenising in the embedding service (Rust `tokenizers`, microseconds a sentence) instead of in a Triton
+Python model or ensemble saves one Python-backend hop per request; see docs/embedding.md for the figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+PAD_MULTIPLE = 16
+"""Sequence lengths are padded up to a multiple of this, so requests of similar length share one shape and
+Triton's dynamic batcher (which merges only equal shapes) can batch them across service replicas."""
+
+
+@dataclass(frozen=True)
+class TokenBatch:
+    """A padded batch: input_ids and attention_mask as (batch, seq) int64; truncated[i] per text."""
+
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    truncated: list[bool]
+
+
+class WordPieceTokenizer:
+    """Wraps a `tokenizer.json` with the model's truncation length.
+
+    Args:
+        path: the artifact's tokenizer.json.
+        max_tokens: longest sequence (special tokens included); longer texts are truncated.
+    """
+
+    def __init__(self, path: Path, max_tokens: int):
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(path))
+        self._tok.no_padding()
+        self._tok.enable_truncation(max_tokens)
+        self.max_tokens = max_tokens
+
+    def encode(self, texts: list[str]) -> TokenBatch:
+        """Tokenises, pads to the longest (rounded up to PAD_MULTIPLE, capped at max_tokens)."""
+        encodings = self._tok.encode_batch(texts)
+        longest = max(len(e.ids) for e in encodings)
+        width = min(-(-longest // PAD_MULTIPLE) * PAD_MULTIPLE, self.max_tokens)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        return TokenBatch(ids, mask, [bool(e.overflowing) for e in encodings])
