@@ -26,19 +26,23 @@ class DomainError(Exception):
 
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
     reason: str = ""
+    domain: str = "shopmesh"
 
-    def __init__(self, message: str, *, reason: str | None = None, metadata: Mapping[str, str] | None = None):
+    def __init__(self, message: str, *, reason: str | None = None, metadata: Mapping[str, str] | None = None,
+                 domain: str | None = None):
         super().__init__(message)
         self.message = message
         if reason is not None:
             self.reason = reason
+        if domain is not None:
+            self.domain = domain
         self.metadata = dict(metadata or {})
 
     def details(self) -> list[any_pb2.Any]:
         """google.rpc detail messages attached to the status; subclasses add their own."""
         if not self.reason:
             return []
-        info = error_details_pb2.ErrorInfo(reason=self.reason, domain="shopmesh", metadata=self.metadata)
+        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=self.domain, metadata=self.metadata)
         packed = any_pb2.Any()
         packed.Pack(info)
         return [packed]
@@ -133,6 +137,12 @@ class Unavailable(DomainError):
     """A dependency is down; the caller may retry or degrade."""
 
     code = grpc.StatusCode.UNAVAILABLE
+
+
+class DataLoss(DomainError):
+    """Stored data failed its integrity check (e.g. a ciphertext moved to another row); never retried."""
+
+    code = grpc.StatusCode.DATA_LOSS
 
 
 class DeadlineExceeded(DomainError):
