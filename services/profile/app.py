@@ -1,0 +1,100 @@
+"""Wiring: settings -> stores, engine, service, servicer and host (what __main__ and the tests build)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from services.profile.catalogue import Catalogue
+from services.profile.engine import FeatureEngine
+from services.profile.feature_store import FeatureStore
+from services.profile.features import FeatureConfig
+from services.profile.service import Policy, ProfileService
+from services.profile.servicer import SERVICE_NAME, ProfileServicer
+from services.profile.settings import ProfileSettings, StoreSettings
+from services.profile.store import AsyncStore, SqlStore
+from services.profile.vault_client import VaultClient
+from shared.channels import ChannelFactory
+from shared.server import ServiceHost
+from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
+
+
+def open_log_store(stores: StoreSettings) -> AsyncStore:
+    """The SQL store named by the settings: PostgreSQL when a DSN is set, else SQLite."""
+    sync: SqlStore
+    if stores.postgres_dsn:
+        from services.profile.store_postgres import postgres_store
+
+        sync = postgres_store(stores.postgres_dsn, stores.postgres_schema)
+    else:
+        from services.profile.store_sqlite import sqlite_store
+
+        sync = sqlite_store(stores.sqlite_dir() / "profile.sqlite")
+    return AsyncStore(sync)
+
+
+def open_feature_store(stores: StoreSettings) -> FeatureStore:
+    """Redis when a URL is set, else the SQLite feature store."""
+    if stores.redis_url:
+        from services.profile.features_redis import RedisFeatureStore
+
+        return RedisFeatureStore(stores.redis_url, stores.redis_prefix)
+    from services.profile.features_sqlite import SqliteFeatureStore
+
+    return SqliteFeatureStore(stores.sqlite_dir() / "features.sqlite")
+
+
+@dataclass
+class ProfileApp:
+    """A built (not started) profile service."""
+
+    host: ServiceHost
+    servicer: ProfileServicer
+    service: ProfileService
+    channels: ChannelFactory
+
+    async def start(self) -> None:
+        """Opens the stores, catches features up with the log, starts serving, then reports SERVING."""
+        await self.host.start()
+        await self.service.start()
+        await self.host.set_ready(True)
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stops serving, applies queued events, closes stores and channels."""
+        await self.host.stop(grace_s)
+        await self.service.engine.stop()
+        await self.service.engine.features.close()
+        await self.service.store.close()
+        await self.channels.close()
+
+
+def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, default_catalog: str, *,
+                  wall_clock: bool = False, verifier: VaultClient | None = None) -> ProfileService:
+    """The domain service over the configured stores (also used by the CLI, without gRPC)."""
+    log_store = open_log_store(stores)
+    catalogue = Catalogue(default_catalog)
+    clock = (lambda: int(time.time() * 1e6)) if wall_clock else None
+    engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock)
+    return ProfileService(log_store, engine, catalogue, policy, verifier=verifier)
+
+
+def policy_of(settings: ProfileSettings) -> Policy:
+    """The service policy from settings."""
+    return Policy(
+        retention_us=int(settings.retention_days * 86400e6),
+        personalization_default_granted=settings.personalization_default == "granted",
+        catalogue_writers=frozenset(settings.catalogue_writers), log_readers=frozenset(settings.log_readers),
+        impression_loggers=frozenset(settings.impression_loggers))
+
+
+def build(settings: ProfileSettings) -> ProfileApp:
+    """A host with the profile servicer registered and its stores configured (nothing started)."""
+    channels = ChannelFactory(settings.tls_files(), default_deadline_ms=settings.default_deadline_ms)
+    vault = VaultClient(channels, settings.vault_address, settings.vault_timeout_ms / 1000)
+    service = build_service(settings.stores(), settings.feature_config(), policy_of(settings),
+                            settings.default_catalog, wall_clock=settings.online_clock == "wall",
+                            verifier=vault if settings.verify_tokens_with_vault else None)
+    servicer = ProfileServicer(service)
+    host = ServiceHost(settings, lambda server: pb_grpc.add_ProfileServiceServicer_to_server(servicer, server),
+                       [SERVICE_NAME])
+    return ProfileApp(host, servicer, service, channels)

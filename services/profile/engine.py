@@ -1,0 +1,288 @@
+"""The feature engine: folds committed events into the feature store, serves reads, rebuilds from the log.
+
+Write path: IngestEvents commits events to the log, then hands them to `submit`; a background task applies
+them in log order, in batches, and records the applied log sequence in the same atomic store write. After a
+crash, `catch_up` applies whatever the log holds beyond that sequence, so every committed event is counted
+exactly once. A rebuild folds the whole log in (event time, sequence) order, the same fold.
+
+"Now" for online reads is injectable: the event-time watermark of the catalogue (the latest event time
+applied; replaying 1998 data serves 1998 windows) or a clock function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from services.profile.catalogue import Catalogue
+from services.profile.feature_store import EntityKey, FeatureStore
+from services.profile.features import (
+    FeatureConfig,
+    ItemFeatureValues,
+    ItemState,
+    UserFeatureValues,
+    UserState,
+    read_item,
+    read_user,
+)
+from services.profile.model import Event
+from services.profile.store import AsyncStore, EventQuery
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+REBUILDING = -1
+"""applied_sequence while a rebuild is half written: the next start rebuilds instead of catching up."""
+_APPLY_BATCH = 5000
+_REBUILD_WRITE_CHUNK = 2000
+
+
+@dataclass
+class FoldResult:
+    """States touched by a fold, ready for one store write."""
+
+    users: dict[EntityKey, UserState]
+    items: dict[EntityKey, ItemState]
+
+
+def fold(events: Iterable[Event], config: FeatureConfig, catalogue: Catalogue,
+         users: dict[EntityKey, UserState], items: dict[EntityKey, ItemState]) -> FoldResult:
+    """Applies events (already in the order to apply) to the given states, creating missing ones."""
+    for event in events:
+        item = catalogue.get(event.catalog_id, event.item_id) if event.item_id else None
+        ukey = (event.catalog_id, event.user_id)
+        user = users.get(ukey)
+        if user is None:
+            user = users[ukey] = UserState.empty(config)
+        user.apply(event, item.category_path if item else (), item.brand if item else "")
+        if event.item_id:
+            ikey = (event.catalog_id, event.item_id)
+            state = items.get(ikey)
+            if state is None:
+                state = items[ikey] = ItemState.empty(config)
+            state.apply(event)
+    for user in users.values():
+        user.finish()
+    for state in items.values():
+        state.finish()
+    return FoldResult(users, items)
+
+
+def _ordered(events: Iterable[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: (e.event_time_us, e.sequence))
+
+
+class FeatureEngine:
+    """Keeps the feature store in step with the log and answers feature reads.
+
+    Args:
+        log_store: the event log.
+        features: the feature store (Redis or SQLite).
+        catalogue: the in-memory catalogue (category paths, brands).
+        config: feature definitions.
+        clock: None for the event-time watermark, else a function returning "now" in microseconds.
+    """
+
+    def __init__(self, log_store: AsyncStore, features: FeatureStore, catalogue: Catalogue, config: FeatureConfig,
+                 clock: Callable[[], int] | None = None):
+        self._log = log_store
+        self.features = features
+        self._catalogue = catalogue
+        self.config = config
+        self._clock = clock
+        self._queue: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self._applied = 0
+        self._watermarks: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # --- write path -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Catches up with the log (or rebuilds after an interrupted rebuild), then applies new events."""
+        applied = await self.features.applied_sequence()
+        if applied == REBUILDING:
+            log.warning("features.rebuild_interrupted")
+            await self.rebuild()
+        else:
+            self._applied = applied
+            await self.catch_up()
+        self._task = asyncio.create_task(self._run(), name="feature-engine")
+
+    async def stop(self) -> None:
+        """Applies what is queued, then stops the background task."""
+        await self.drain()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def submit(self, events: list[Event]) -> None:
+        """Queues committed events (with their sequences) for the background fold."""
+        if events:
+            self._idle.clear()
+            self._queue.put_nowait(events)
+
+    async def drain(self) -> None:
+        """Waits until every submitted event is applied."""
+        await self._idle.wait()
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._queue.get()
+            while not self._queue.empty() and len(batch) < _APPLY_BATCH:
+                batch.extend(self._queue.get_nowait())
+            try:
+                await self.apply([e for e in batch if e.sequence > self._applied])
+            except Exception as exc:
+                # The log has the events; the next start's catch-up (or a rebuild) applies them.
+                log.error("features.apply_failed", error=type(exc).__name__)
+                await asyncio.sleep(0.5)
+                with contextlib.suppress(Exception):
+                    await self.catch_up()
+            if self._queue.empty():
+                self._idle.set()
+
+    async def apply(self, events: list[Event]) -> None:
+        """Folds committed events into the stored states and advances the applied sequence atomically."""
+        if not events:
+            return
+        events = _ordered(events)
+        user_keys = sorted({(e.catalog_id, e.user_id) for e in events})
+        item_keys = sorted({(e.catalog_id, e.item_id) for e in events if e.item_id})
+        user_raw = await self.features.read_users(user_keys) if user_keys else []
+        item_raw = await self.features.read_items(item_keys) if item_keys else []
+        users = {k: UserState.load(self.config, r) for k, r in zip(user_keys, user_raw, strict=True) if r}
+        items = {k: ItemState.load(self.config, r) for k, r in zip(item_keys, item_raw, strict=True) if r}
+        result = fold(events, self.config, self._catalogue, users, items)
+        applied = max(self._applied, *(e.sequence for e in events))
+        await self.features.write(
+            {k: s.dump() for k, s in result.users.items()},
+            {k: (s.dump(), s.popularity_anchor()) for k, s in result.items.items()}, applied)
+        self._applied = applied
+        for e in events:
+            if e.event_time_us > self._watermarks.get(e.catalog_id, 0):
+                self._watermarks[e.catalog_id] = e.event_time_us
+
+    async def catch_up(self) -> int:
+        """Applies every logged event beyond the applied sequence; returns how many."""
+        total = 0
+        while True:
+            events = await self._log.call(self._log.sync.events_after_sequence, self._applied, _APPLY_BATCH)
+            if not events:
+                return total
+            await self.apply(events)
+            total += len(events)
+
+    async def rebuild(self) -> tuple[int, int, int]:
+        """Recomputes every record from the log; returns (events, users, items).
+
+        Run it with ingest stopped: events applied by a running service during the rebuild are overwritten.
+        """
+        snapshot = await self._log.call(self._log.sync.max_sequence)
+        await self.features.clear()
+        await self.features.write({}, {}, REBUILDING)
+        users: dict[EntityKey, UserState] = {}
+        items: dict[EntityKey, ItemState] = {}
+        after: tuple[int, int] | None = None
+        count = 0
+        query = EventQuery(max_sequence=snapshot)
+        while True:
+            chunk = await self._log.call(self._log.sync.read_events, query, after, 20_000)
+            if not chunk:
+                break
+            fold(chunk, self.config, self._catalogue, users, items)
+            count += len(chunk)
+            after = (chunk[-1].event_time_us, chunk[-1].sequence)
+            for e in chunk:
+                if e.event_time_us > self._watermarks.get(e.catalog_id, 0):
+                    self._watermarks[e.catalog_id] = e.event_time_us
+        user_items = list(users.items())
+        item_items = list(items.items())
+        for start in range(0, max(len(user_items), len(item_items)), _REBUILD_WRITE_CHUNK):
+            await self.features.write(
+                {k: s.dump() for k, s in user_items[start:start + _REBUILD_WRITE_CHUNK]},
+                {k: (s.dump(), s.popularity_anchor()) for k, s in item_items[start:start + _REBUILD_WRITE_CHUNK]},
+                REBUILDING)
+        await self.features.write({}, {}, snapshot)
+        self._applied = snapshot
+        return count, len(users), len(items)
+
+    async def recompute_items(self, keys: list[EntityKey]) -> None:
+        """Refolds these items from the log (after a user's events were deleted)."""
+        by_catalog: dict[str, list[str]] = {}
+        for catalog, item in keys:
+            by_catalog.setdefault(catalog, []).append(item)
+        for catalog, ids in by_catalog.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                events = await self._log.call(self._log.sync.item_events, catalog, chunk, 2**62)
+                items = fold(events, self.config, self._catalogue, {}, {}).items
+                states = {(catalog, i): items.get((catalog, i)) or ItemState.empty(self.config) for i in chunk}
+                await self.features.write({}, {k: (s.dump(), s.popularity_anchor()) for k, s in states.items()},
+                                          self._applied)
+
+    # --- reads ----------------------------------------------------------------------------------------------
+
+    async def now_us(self, catalog_id: str) -> int:
+        """"Now" for online reads of a catalogue."""
+        if self._clock is not None:
+            return self._clock()
+        if catalog_id not in self._watermarks:
+            self._watermarks[catalog_id] = await self._log.call(self._log.sync.max_event_time, catalog_id)
+        return self._watermarks[catalog_id]
+
+    async def user_features(self, catalog_id: str, user_id: str,
+                            as_of_us: int | None) -> tuple[int, UserFeatureValues | None]:
+        """(as_of, features or None when the user has no events up to as_of)."""
+        if as_of_us is None:
+            now = await self.now_us(catalog_id)
+            raw = (await self.features.read_users([(catalog_id, user_id)]))[0]
+            if raw is None:
+                return now, None
+            return now, read_user(UserState.load(self.config, raw), max(now, 0))
+        events = await self._log.call(self._log.sync.user_events, catalog_id, user_id, as_of_us)
+        if not events:
+            return as_of_us, None
+        state = fold(events, self.config, self._catalogue, {}, {}).users[(catalog_id, user_id)]
+        return as_of_us, read_user(state, as_of_us)
+
+    async def item_features(self, catalog_id: str, item_ids: list[str],
+                            as_of_us: int | None) -> tuple[int, list[ItemFeatureValues]]:
+        """(as_of, features per item in request order; items without events get empty-state features)."""
+        keys = [(catalog_id, i) for i in item_ids]
+        if as_of_us is None:
+            now = await self.now_us(catalog_id)
+            raws = await self.features.read_items(keys)
+            states = [ItemState.load(self.config, r) if r else ItemState.empty(self.config) for r in raws]
+            return now, [read_item(s, now) for s in states]
+        events = await self._log.call(self._log.sync.item_events, catalog_id, sorted(set(item_ids)), as_of_us)
+        folded = fold(events, self.config, self._catalogue, {}, {}).items
+        return as_of_us, [read_item(folded.get(k) or ItemState.empty(self.config), as_of_us) for k in keys]
+
+    async def popular(self, catalog_id: str, category_prefix: str, limit: int,
+                      include_out_of_stock: bool) -> tuple[int, list[tuple[str, float]]]:
+        """(as_of, [(item_id, popularity)]) most popular first, filtered by category and stock."""
+        now = await self.now_us(catalog_id)
+        tau_us = self.config.popularity_time_constant_s * 1e6
+        out: list[tuple[str, float]] = []
+        offset = 0
+        while len(out) < limit:
+            rows = await self.features.top_items(catalog_id, offset, 500)
+            if not rows:
+                break
+            offset += len(rows)
+            for item_id, anchor in rows:
+                item = self._catalogue.get(catalog_id, item_id)
+                if item is None or (not include_out_of_stock and item.stock_quantity <= 0):
+                    continue
+                key = item.category_key
+                if category_prefix and not (key == category_prefix or key.startswith(category_prefix + "/")):
+                    continue
+                out.append((item_id, math.exp(anchor - now / tau_us)))
+                if len(out) == limit:
+                    break
+        return now, out

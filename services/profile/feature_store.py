@@ -1,0 +1,64 @@
+"""The feature store interface (one small protocol, one module per backend) and its value codec.
+
+A store keeps one record per entity, (catalogue, user) or (catalogue, item), holding the fields of the
+entity's folded state (features.UserState / ItemState dumps, JSON), plus the log sequence up to which
+events have been applied. It is a cache: `shopmesh features rebuild` recreates it from the event log.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import orjson
+
+EntityKey = tuple[str, str]
+"""(catalog_id, user_id or item_id)."""
+StateFields = dict[str, object]
+"""A state's dump: field name -> JSON-ready value."""
+
+
+def encode_fields(fields: StateFields) -> dict[str, bytes]:
+    """One JSON document per field (floats keep every bit: orjson writes the shortest round-trip form)."""
+    return {name: orjson.dumps(value) for name, value in fields.items()}
+
+
+def decode_fields(raw: dict[bytes, bytes] | dict[str, bytes]) -> StateFields:
+    """Inverse of `encode_fields`."""
+    return {(k.decode() if isinstance(k, bytes) else k): orjson.loads(v) for k, v in raw.items()}
+
+
+class FeatureStore(Protocol):
+    """Online feature records of users and items."""
+
+    async def read_users(self, keys: list[EntityKey]) -> list[StateFields | None]:
+        """States of these users, in order; None for a user without a record."""
+        ...
+
+    async def read_items(self, keys: list[EntityKey]) -> list[StateFields | None]:
+        """States of these items, in order; None for an item without a record."""
+        ...
+
+    async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
+                    applied_sequence: int) -> None:
+        """Replaces these records (item: state and popularity anchor) and the applied sequence, atomically."""
+        ...
+
+    async def applied_sequence(self) -> int:
+        """The log sequence up to which events are reflected (0: none)."""
+        ...
+
+    async def top_items(self, catalog_id: str, offset: int, count: int) -> list[tuple[str, float]]:
+        """Items by popularity anchor, highest first: (item_id, anchor)."""
+        ...
+
+    async def delete_user(self, user_id: str) -> bool:
+        """Deletes the user's records in every catalogue; True when one existed."""
+        ...
+
+    async def clear(self) -> None:
+        """Deletes every record of this store (its own keys only) and resets the applied sequence."""
+        ...
+
+    async def close(self) -> None:
+        """Releases connections."""
+        ...

@@ -1,0 +1,114 @@
+"""SQLite feature store (the embedded default): one row per entity, JSON fields, on its own thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import orjson
+
+from services.profile.feature_store import EntityKey, StateFields
+
+R = TypeVar("R")
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS user_features (catalog_id TEXT NOT NULL, user_id TEXT NOT NULL, state BLOB NOT NULL,"
+    " PRIMARY KEY (catalog_id, user_id))",
+    "CREATE TABLE IF NOT EXISTS item_features (catalog_id TEXT NOT NULL, item_id TEXT NOT NULL, state BLOB NOT NULL,"
+    " popularity_anchor REAL, PRIMARY KEY (catalog_id, item_id))",
+    "CREATE INDEX IF NOT EXISTS item_features_pop ON item_features (catalog_id, popularity_anchor)",
+    "CREATE TABLE IF NOT EXISTS feature_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+)
+
+
+class SqliteFeatureStore:
+    """FeatureStore in an SQLite file (a cache like Redis: deleting the file and rebuilding is safe)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")  # a cache: the log is the durable copy
+        for statement in _SCHEMA:
+            self._conn.execute(statement)
+        self._conn.commit()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile-features")
+
+    async def _call(self, work: Callable[[sqlite3.Connection], R]) -> R:
+        def run() -> R:
+            try:
+                result = work(self._conn)
+                self._conn.commit()
+                return result
+            except BaseException:
+                self._conn.rollback()
+                raise
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+
+    async def _read(self, table: str, column: str, keys: list[EntityKey]) -> list[StateFields | None]:
+        def work(conn: sqlite3.Connection) -> list[StateFields | None]:
+            found: dict[EntityKey, StateFields] = {}
+            for start in range(0, len(keys), 400):
+                chunk = keys[start:start + 400]
+                clause = " OR ".join([f"(catalog_id = ? AND {column} = ?)"] * len(chunk))
+                rows = conn.execute(f"SELECT catalog_id, {column}, state FROM {table} WHERE {clause}",
+                                    [v for k in chunk for v in k]).fetchall()
+                found.update({(r[0], r[1]): orjson.loads(r[2]) for r in rows})
+            return [found.get(k) for k in keys]
+        return await self._call(work)
+
+    async def read_users(self, keys: list[EntityKey]) -> list[StateFields | None]:
+        """States of these users, in order."""
+        return await self._read("user_features", "user_id", keys)
+
+    async def read_items(self, keys: list[EntityKey]) -> list[StateFields | None]:
+        """States of these items, in order."""
+        return await self._read("item_features", "item_id", keys)
+
+    async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
+                    applied_sequence: int) -> None:
+        """Records and the applied sequence in one transaction."""
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany("INSERT OR REPLACE INTO user_features VALUES (?, ?, ?)",
+                             [(k[0], k[1], orjson.dumps(v)) for k, v in users.items()])
+            conn.executemany("INSERT OR REPLACE INTO item_features VALUES (?, ?, ?, ?)",
+                             [(k[0], k[1], orjson.dumps(v), a) for k, (v, a) in items.items()])
+            conn.execute("INSERT OR REPLACE INTO feature_meta VALUES ('applied_sequence', ?)", (applied_sequence,))
+        await self._call(work)
+
+    async def applied_sequence(self) -> int:
+        """The log sequence up to which events are reflected."""
+        def work(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT value FROM feature_meta WHERE name = 'applied_sequence'").fetchone()
+            return int(row[0]) if row else 0
+        return await self._call(work)
+
+    async def top_items(self, catalog_id: str, offset: int, count: int) -> list[tuple[str, float]]:
+        """Items by popularity anchor, highest first."""
+        def work(conn: sqlite3.Connection) -> list[tuple[str, float]]:
+            rows = conn.execute("SELECT item_id, popularity_anchor FROM item_features WHERE catalog_id = ? AND "
+                                "popularity_anchor IS NOT NULL ORDER BY popularity_anchor DESC, item_id "
+                                "LIMIT ? OFFSET ?", (catalog_id, count, offset)).fetchall()
+            return [(r[0], float(r[1])) for r in rows]
+        return await self._call(work)
+
+    async def delete_user(self, user_id: str) -> bool:
+        """Deletes the user's rows in every catalogue."""
+        return await self._call(
+            lambda conn: conn.execute("DELETE FROM user_features WHERE user_id = ?", (user_id,)).rowcount > 0)
+
+    async def clear(self) -> None:
+        """Empties every table."""
+        def work(conn: sqlite3.Connection) -> None:
+            for table in ("user_features", "item_features", "feature_meta"):
+                conn.execute(f"DELETE FROM {table}")
+        await self._call(work)
+
+    async def close(self) -> None:
+        """Closes the file."""
+        await self._call(lambda conn: None)
+        self._executor.shutdown(wait=True)
+        self._conn.close()

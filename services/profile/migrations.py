@@ -1,0 +1,65 @@
+"""Versioned schema migrations of the profile store, one list for SQLite and PostgreSQL.
+
+Each migration runs once, in order, inside a transaction, and is recorded in `schema_migrations`.
+Statements are written once; `{id}` becomes the backend's auto-increment primary key column type.
+Append new versions; never edit an applied one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "event log, catalogue, consent, profiles", (
+        """CREATE TABLE events (
+            sequence {id},
+            user_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            event_type SMALLINT NOT NULL,
+            event_time_us BIGINT NOT NULL,
+            catalog_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            impression_id TEXT NOT NULL,
+            redacted_query TEXT NOT NULL,
+            dwell_ms BIGINT NOT NULL,
+            quantity INTEGER NOT NULL,
+            price_currency TEXT NOT NULL,
+            price_micros BIGINT NOT NULL,
+            app_session_id TEXT NOT NULL,
+            origin SMALLINT NOT NULL,
+            ingest_time_us BIGINT NOT NULL,
+            UNIQUE (user_id, event_id)
+        )""",
+        "CREATE INDEX events_time ON events (event_time_us, sequence)",
+        "CREATE INDEX events_item ON events (catalog_id, item_id, event_time_us)",
+        """CREATE TABLE items (
+            catalog_id TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            create_time_us BIGINT NOT NULL,
+            update_time_us BIGINT NOT NULL,
+            PRIMARY KEY (catalog_id, item_id)
+        )""",
+        """CREATE TABLE consent (
+            user_id TEXT PRIMARY KEY,
+            personalization SMALLINT NOT NULL,
+            marketing SMALLINT NOT NULL,
+            update_time_us BIGINT NOT NULL
+        )""",
+        """CREATE TABLE profiles (
+            user_id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL,
+            etag TEXT NOT NULL,
+            create_time_us BIGINT NOT NULL,
+            update_time_us BIGINT NOT NULL
+        )""",
+    )),
+)
+
+AUTO_ID = {
+    "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "postgres": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+}
+
+
+def pending(applied: set[int]) -> list[tuple[int, str, tuple[str, ...]]]:
+    """Migrations not yet applied, in version order."""
+    return [m for m in MIGRATIONS if m[0] not in applied]

@@ -1,0 +1,417 @@
+"""The profile service's domain facade: what each RPC does, in domain types, with no grpc or protobuf.
+
+The servicer converts messages and calls these methods; errors are the kit's domain errors (shared.errors),
+mapped to status codes by the kit's interceptor.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from typing import ParamSpec, Protocol, TypeVar
+
+from services.profile.catalogue import MAX_ITEMS_PER_CALL, Catalogue, validate_item
+from services.profile.engine import FeatureEngine
+from services.profile.events import MAX_EVENTS_PER_BATCH, IngestRules, validate_event
+from services.profile.features import ItemFeatureValues, UserFeatureValues
+from services.profile.model import ID_RULE, US_PER_S, Event, EventResult, Item, ResultStatus, Violation, valid_id
+from services.profile.profiles import (
+    CONSENT_FIELDS,
+    READ_ONLY,
+    UPDATABLE,
+    ConsentState,
+    Profile,
+    apply_update,
+    etag_of,
+    personalization_allowed,
+    profile_doc,
+    profile_from_doc,
+    validate_mask,
+    validate_profile_values,
+)
+from services.profile.store import AsyncStore, EventQuery, StoreUnavailable
+from shared.errors import Aborted, FieldViolation, InvalidArgument, NotFound, PermissionDenied, Unavailable
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def invalid(violations: list[Violation], message: str = "invalid request") -> InvalidArgument:
+    """INVALID_ARGUMENT with one BadRequest violation per field; reasons also in ErrorInfo metadata."""
+    return InvalidArgument(
+        message, [FieldViolation(v.field, f"{v.reason}: {v.description}") for v in violations],
+        reason=violations[0].reason, metadata={v.field: v.reason for v in violations})
+
+
+def _count_violation(field: str, n: int, most: int) -> list[Violation]:
+    if n == 0:
+        return [Violation(field, "EMPTY", "send at least one")]
+    if n > most:
+        return [Violation(field, "TOO_MANY", f"at most {most:,}")]
+    return []
+
+
+@dataclass(frozen=True)
+class DeleteReport:
+    """What DeleteUser removed."""
+
+    already_deleted: bool
+    deleted_event_count: int
+    deleted_profile: bool
+    deleted_features: bool
+    delete_time_us: int
+
+
+class TokenVerifier(Protocol):
+    """Checks that vault tokens belong to a subject and have the expected PII type."""
+
+    async def verify(self, user_id: str, tokens: dict[str, tuple[str, str]]) -> list[Violation]:
+        """Violations per field path of {path: (token, pii type name)}; raises Unavailable when it cannot tell."""
+        ...
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Service-level rules from settings.
+
+    Attributes:
+        retention_us: oldest event age accepted (except dataset replays).
+        personalization_default_granted: consent for users never asked.
+        catalogue_writers: identities allowed to call UpsertItems (None: plaintext, anyone).
+        log_readers: identities allowed to call ReadEvents.
+        impression_loggers: identities allowed to send IMPRESSION events.
+    """
+
+    retention_us: int
+    personalization_default_granted: bool
+    catalogue_writers: frozenset[str]
+    log_readers: frozenset[str]
+    impression_loggers: frozenset[str]
+
+
+def _allowed(caller_service: str | None, allowed: frozenset[str]) -> bool:
+    # No identity only happens on an explicitly plaintext deployment (local development).
+    return caller_service is None or caller_service in allowed
+
+
+def check_subject(user_id: str, context_user: str | None) -> None:
+    """A call made for an end user must name that same user."""
+    if context_user is not None and context_user != user_id:
+        raise PermissionDenied("the user context names another user", reason="SUBJECT_MISMATCH")
+
+
+def check_user_id(user_id: str, field: str = "user_id") -> None:
+    """REQUIRED / MALFORMED_ID for a user id field."""
+    if not user_id:
+        raise invalid([Violation(field, "REQUIRED", "name the user")])
+    if not valid_id(user_id):
+        raise invalid([Violation(field, "MALFORMED_ID", ID_RULE)])
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _unb64(token: str) -> str:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+
+
+class ProfileService:
+    """Every operation of the profile service over its stores.
+
+    Args:
+        store: the SQL store (log, catalogue, consent, profiles).
+        engine: the feature engine.
+        catalogue: the in-memory catalogue (loaded by `start`).
+        policy: settings-derived rules.
+        verifier: vault token checks for profiles, or None to check token syntax only.
+        wall_clock_us: the server clock (validation only, never features).
+    """
+
+    def __init__(self, store: AsyncStore, engine: FeatureEngine, catalogue: Catalogue, policy: Policy, *,
+                 verifier: TokenVerifier | None = None, wall_clock_us: Callable[[], int] | None = None):
+        self.store = store
+        self.engine = engine
+        self.catalogue = catalogue
+        self.policy = policy
+        self.verifier = verifier
+        self._wall = wall_clock_us or (lambda: int(time.time() * US_PER_S))
+
+    async def _db(self, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await self.store.call(method, *args, **kwargs)
+        except StoreUnavailable as exc:
+            raise Unavailable("the profile database is unreachable; retry with backoff") from exc
+
+    async def start(self) -> None:
+        """Migrates the schema, loads the catalogue and brings the features up to date with the log."""
+        await self._db(self.store.sync.migrate)
+        self.catalogue.load(await self._db(self.store.sync.all_items))
+        await self.engine.start()
+
+    # --- catalogue ------------------------------------------------------------------------------------------
+
+    def _catalog(self, catalog_id: str) -> str:
+        catalog = self.catalogue.resolve(catalog_id)
+        if not self.catalogue.known_catalog(catalog):
+            raise NotFound("no such catalogue", reason="UNKNOWN_CATALOG", metadata={"catalog_id": catalog[:64]})
+        return catalog
+
+    def _check_ids(self, ids: list[str], field: str) -> None:
+        violations = _count_violation(field, len(ids), MAX_ITEMS_PER_CALL)
+        violations += [Violation(f"{field}[{i}]", "MALFORMED_ID", ID_RULE)
+                       for i, x in enumerate(ids) if not valid_id(x)]
+        if violations:
+            raise invalid(violations)
+
+    def get_items(self, catalog_id: str, item_ids: list[str]) -> list[Item | None]:
+        """Items in request order; None for unknown ids."""
+        self._check_ids(item_ids, "item_ids")
+        catalog = self._catalog(catalog_id)
+        return [self.catalogue.get(catalog, i) for i in item_ids]
+
+    def list_items(self, catalog_id: str, page_size: int, page_token: str) -> tuple[list[Item], str, int]:
+        """(items, next_page_token, total) in item id order."""
+        if page_size < 0 or page_size > 1000:
+            raise invalid([Violation("page_size", "OUT_OF_RANGE", "1 to 1,000; 0 means 500")])
+        catalog = self._catalog(catalog_id)
+        after = ""
+        if page_token:
+            try:
+                after = _unb64(page_token)
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise invalid([Violation("page_token", "INVALID_PAGE_TOKEN", "pass a next_page_token back")]) from None
+        size = page_size or 500
+        items = self.catalogue.page(catalog, after, size + 1)
+        next_token = _b64(items[size - 1].item_id) if len(items) > size else ""
+        return items[:size], next_token, len(self.catalogue.items_of(catalog))
+
+    async def upsert_items(self, items: list[Item], caller_service: str | None) -> tuple[int, int]:
+        """Creates or replaces items; returns (created, updated)."""
+        if not _allowed(caller_service, self.policy.catalogue_writers):
+            raise PermissionDenied("this identity may not write the catalogue", reason="CALLER_NOT_ALLOWED")
+        violations = _count_violation("items", len(items), MAX_ITEMS_PER_CALL)
+        for i, item in enumerate(items):
+            violations += validate_item(item, i)
+        if violations:
+            raise invalid(violations)
+        result = await self._db(self.store.sync.upsert_items, items, self._wall())
+        self.catalogue.load(items)
+        return result
+
+    # --- event log ------------------------------------------------------------------------------------------
+
+    async def ingest(self, events: list[Event], all_or_nothing: bool, caller_service: str | None,
+                     context_user: str | None) -> list[EventResult]:
+        """Validates, deduplicates, drops events without consent, commits the rest, then acknowledges.
+
+        Every ACCEPTED result is durable when this returns; features follow within a second.
+        """
+        violations = _count_violation("events", len(events), MAX_EVENTS_PER_BATCH)
+        if violations:
+            raise invalid(violations)
+        if context_user is not None and any(e.user_id != context_user for e in events):
+            raise PermissionDenied("the user context names another user", reason="SUBJECT_MISMATCH")
+        now = self._wall()
+        rules = IngestRules(now, self.policy.retention_us, _allowed(caller_service, self.policy.impression_loggers))
+        events = [replace(e, catalog_id=self.catalogue.resolve(e.catalog_id)) for e in events]
+        per_event = [validate_event(e, i, rules, self.catalogue) for i, e in enumerate(events)]
+        if all_or_nothing and any(per_event):
+            raise invalid([v for vs in per_event for v in vs], "the batch has invalid events; nothing was written")
+        seen: set[tuple[str, str]] = set()
+        candidates: list[int] = []
+        for i, (event, bad) in enumerate(zip(events, per_event, strict=True)):
+            key = (event.user_id, event.event_id)
+            if not bad and key not in seen:
+                seen.add(key)
+                candidates.append(i)
+        consent: dict[str, int] = await self._db(
+            self.store.sync.consent_of, [events[i].user_id for i in candidates])
+        default = self.policy.personalization_default_granted
+        kept = [i for i in candidates if personalization_allowed(consent.get(events[i].user_id), default)]
+        written: dict[tuple[str, str], int] = await self._db(
+            self.store.sync.append_events, [events[i] for i in kept], now)
+        self.engine.submit([replace(events[i], sequence=written[k], ingest_time_us=now)
+                            for i in kept if (k := (events[i].user_id, events[i].event_id)) in written])
+        kept_set, first = set(kept), set(candidates)
+        results = []
+        for i, (event, bad) in enumerate(zip(events, per_event, strict=True)):
+            key = (event.user_id, event.event_id)
+            if bad:
+                results.append(EventResult(event.event_id, ResultStatus.REJECTED, tuple(bad)))
+            elif not personalization_allowed(consent.get(event.user_id), default):
+                results.append(EventResult(event.event_id, ResultStatus.DISCARDED_NO_CONSENT))
+            elif i in first and i in kept_set and key in written:
+                results.append(EventResult(event.event_id, ResultStatus.ACCEPTED))
+            else:  # already in the log, or a repeat of an earlier event of this batch
+                results.append(EventResult(event.event_id, ResultStatus.DUPLICATE))
+        return results
+
+    async def read_events(self, query: EventQuery, batch_size: int, resume_token: str,
+                          caller_service: str | None) -> AsyncIterator[tuple[list[Event], str]]:
+        """Batches of (events, resume_token) in (event_time, sequence) order from a snapshot."""
+        if not _allowed(caller_service, self.policy.log_readers):
+            raise PermissionDenied("this identity may not read the event log", reason="CALLER_NOT_ALLOWED")
+        violations = []
+        if query.start_us is not None and query.end_us is not None and query.end_us < query.start_us:
+            violations.append(Violation("end_time", "BEFORE_START", "end_time must not be before start_time"))
+        if batch_size < 0 or batch_size > 5000:
+            violations.append(Violation("batch_size", "OUT_OF_RANGE", "1 to 5,000; 0 means 1,000"))
+        violations += [Violation(f"user_ids[{i}]", "MALFORMED_ID", ID_RULE)
+                       for i, u in enumerate(query.user_ids) if not valid_id(u)]
+        after: tuple[int, int] | None = None
+        snapshot: int | None = None
+        if resume_token:
+            try:
+                t, seq, snap = (int(x) for x in _unb64(resume_token).split(":"))
+                after, snapshot = (t, seq), snap
+            except (ValueError, binascii.Error, UnicodeDecodeError):
+                violations.append(Violation("resume_token", "INVALID_RESUME_TOKEN", "pass a resume_token back"))
+        if violations:
+            raise invalid(violations)
+        if snapshot is None:
+            snapshot = await self._db(self.store.sync.max_sequence)
+        query = replace(query, max_sequence=snapshot)
+        size = batch_size or 1000
+        while True:
+            batch: list[Event] = await self._db(self.store.sync.read_events, query, after, size)
+            if not batch:
+                return
+            after = (batch[-1].event_time_us, batch[-1].sequence)
+            yield batch, _b64(f"{after[0]}:{after[1]}:{snapshot}")
+            if len(batch) < size:
+                return
+
+    # --- features -------------------------------------------------------------------------------------------
+
+    def _as_of(self, as_of_us: int | None) -> int | None:
+        if as_of_us is not None and as_of_us > self._wall():
+            raise invalid([Violation("as_of_time", "IN_FUTURE", "features exist only up to now")])
+        return as_of_us
+
+    async def user_features(self, user_id: str, catalog_id: str, as_of_us: int | None,
+                            context_user: str | None) -> tuple[int, UserFeatureValues | None]:
+        """(as_of, features or None when the user has no events)."""
+        check_user_id(user_id)
+        check_subject(user_id, context_user)
+        as_of = self._as_of(as_of_us)
+        catalog = self._catalog(catalog_id)
+        try:
+            return await self.engine.user_features(catalog, user_id, as_of)
+        except StoreUnavailable as exc:
+            raise Unavailable("the profile database is unreachable; retry with backoff") from exc
+
+    async def item_features(self, catalog_id: str, item_ids: list[str], as_of_us: int | None
+                            ) -> tuple[str, int, list[tuple[Item | None, ItemFeatureValues | None]]]:
+        """(catalog, as_of, [(item or None when unknown, features)]) in request order."""
+        self._check_ids(item_ids, "item_ids")
+        as_of = self._as_of(as_of_us)
+        catalog = self._catalog(catalog_id)
+        items = [self.catalogue.get(catalog, i) for i in item_ids]
+        known = [i for i, item in zip(item_ids, items, strict=True) if item is not None]
+        try:
+            now, values = await self.engine.item_features(catalog, known, as_of) if known else (as_of or 0, [])
+        except StoreUnavailable as exc:
+            raise Unavailable("the profile database is unreachable; retry with backoff") from exc
+        by_id = dict(zip(known, values, strict=True))
+        return catalog, now, [(item, by_id.get(i)) for i, item in zip(item_ids, items, strict=True)]
+
+    async def popular_items(self, catalog_id: str, category_prefix: str, limit: int,
+                            include_out_of_stock: bool) -> tuple[int, list[tuple[str, float]]]:
+        """(as_of, [(item_id, popularity)])."""
+        if limit < 0 or limit > 500:
+            raise invalid([Violation("limit", "OUT_OF_RANGE", "1 to 500; 0 means 100")])
+        catalog = self._catalog(catalog_id)
+        return await self.engine.popular(catalog, category_prefix.strip("/"), limit or 100, include_out_of_stock)
+
+    # --- consent and profiles -------------------------------------------------------------------------------
+
+    async def get_consent(self, user_id: str, context_user: str | None) -> tuple[int, int, int]:
+        """(personalization, marketing, update_time_us); UNSPECIFIED for a user never asked."""
+        check_user_id(user_id)
+        check_subject(user_id, context_user)
+        found = await self._db(self.store.sync.get_consent, user_id)
+        return found or (ConsentState.UNSPECIFIED, ConsentState.UNSPECIFIED, 0)
+
+    async def update_consent(self, user_id: str, personalization: int, marketing: int, paths: list[str],
+                             context_user: str | None) -> tuple[int, int, int]:
+        """Sets the masked decisions; returns the decisions after the update."""
+        check_user_id(user_id)
+        check_subject(user_id, context_user)
+        violations = validate_mask(paths, CONSENT_FIELDS, frozenset())
+        for name, value in (("personalization", personalization), ("marketing", marketing)):
+            if name in paths and value not in (ConsentState.GRANTED, ConsentState.DENIED):
+                violations.append(Violation(f"consent.{name}", "UNSPECIFIED", "a decision is GRANTED or DENIED"))
+        if violations:
+            raise invalid(violations)
+        current = await self.get_consent(user_id, context_user)
+        new_p = personalization if "personalization" in paths else current[0]
+        new_m = marketing if "marketing" in paths else current[1]
+        now = self._wall()
+        await self._db(self.store.sync.put_consent, user_id, new_p, new_m, now)
+        return new_p, new_m, now
+
+    async def get_profile(self, user_id: str, context_user: str | None) -> Profile:
+        """The stored profile; NotFound when the user never saved one."""
+        check_user_id(user_id)
+        check_subject(user_id, context_user)
+        row = await self._db(self.store.sync.get_profile, user_id)
+        if row is None:
+            raise NotFound("no profile for this user", reason="PROFILE_NOT_FOUND")
+        return profile_from_doc(user_id, *row)
+
+    async def update_profile(self, new: Profile, paths: list[str], allow_missing: bool, expected_etag: str,
+                             context_user: str | None) -> Profile:
+        """Replaces the masked fields; tokens are checked (syntax, and with the vault when configured)."""
+        check_user_id(new.user_id)
+        check_subject(new.user_id, context_user)
+        violations = validate_mask(paths, UPDATABLE, READ_ONLY) or validate_profile_values(new, paths)
+        if violations:
+            raise invalid(violations)
+        if self.verifier is not None:
+            types = {"display_name_token": "NAME", "email_token": "EMAIL", "phone_token": "PHONE"}
+            wanted = {f"profile.{k}": (v, types.get(k, "ADDRESS")) for k, v in new.tokens().items()
+                      if k.split("[")[0] in paths}
+            if wanted:
+                violations = await self.verifier.verify(new.user_id, wanted)
+                if violations:
+                    raise invalid(violations)
+        row = await self._db(self.store.sync.get_profile, new.user_id)
+        if row is None and not allow_missing:
+            raise NotFound("no profile for this user", reason="PROFILE_NOT_FOUND")
+        current = profile_from_doc(new.user_id, *row) if row else Profile(new.user_id)
+        if expected_etag and expected_etag != current.etag:
+            raise Aborted("the profile changed since it was read", reason="ETAG_MISMATCH")
+        updated = apply_update(current, new, paths)
+        doc = profile_doc(updated)
+        etag = etag_of(doc)
+        if etag != current.etag or row is None:
+            ok = await self._db(self.store.sync.put_profile, new.user_id, doc, etag,
+                                current.etag if row else None, self._wall())
+            if not ok:
+                raise Aborted("the profile changed concurrently", reason="ETAG_MISMATCH")
+        return await self.get_profile(new.user_id, context_user)
+
+    # --- privacy --------------------------------------------------------------------------------------------
+
+    async def delete_user(self, user_id: str, context_user: str | None) -> DeleteReport:
+        """Deletes events, features, profile and consent for real; idempotent."""
+        check_user_id(user_id)
+        check_subject(user_id, context_user)
+        await self.engine.drain()  # queued events of the user must not re-create features after the delete
+        touched = await self._db(self.store.sync.user_item_keys, user_id)
+        events, had_profile, had_consent = await self._db(self.store.sync.delete_user, user_id)
+        features = await self.engine.features.delete_user(user_id)
+        # Item features are aggregates: recompute the user's items from what remains, as a rebuild would.
+        await self.engine.recompute_items(sorted(touched))
+        already = not (events or had_profile or had_consent or features)
+        return DeleteReport(already, events, had_profile, features, self._wall())
+
+    async def export_events(self, user_id: str) -> AsyncIterator[list[Event]]:
+        """The user's events in batches of up to 1,000, by event time."""
+        query = EventQuery(user_ids=(user_id,))
+        async for batch, _ in self.read_events(query, 1000, "", None):
+            yield batch

@@ -1,0 +1,153 @@
+"""ProfileService's gRPC servicer: converts protobuf <-> domain and delegates to services.profile.service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from grpc.aio import ServicerContext as Ctx
+
+from services.profile import convert
+from services.profile.convert import opt_ts, us_to_ts
+from services.profile.service import ProfileService
+from services.profile.store import EventQuery
+from shared.context import current_caller
+from shared.errors import DomainError
+from shopmesh.common.v1 import account_pb2
+from shopmesh.profile.v1 import profile_service_pb2 as pb
+from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ProfileService"].full_name
+
+
+class NotImplementedYet(DomainError):
+    """An RPC of the contract this build does not serve yet (order mirror, outbox, export of orders)."""
+
+    code = grpc.StatusCode.UNIMPLEMENTED
+
+
+def _context_user() -> str | None:
+    return current_caller().user_id
+
+
+class ProfileServicer(pb_grpc.ProfileServiceServicer):
+    """Thin protobuf adapter over a ProfileService."""
+
+    def __init__(self, service: ProfileService):
+        self.service = service
+
+    # --- catalogue ------------------------------------------------------------------------------------------
+
+    async def GetItems(self, request: pb.GetItemsRequest, context: Ctx) -> pb.GetItemsResponse:
+        items = self.service.get_items(request.catalog_id, list(request.item_ids))
+        return pb.GetItemsResponse(results=[
+            pb.ItemResult(item_id=i, missing=True) if item is None else
+            pb.ItemResult(item_id=i, item=convert.item_to_pb(item))
+            for i, item in zip(request.item_ids, items, strict=True)])
+
+    async def ListItems(self, request: pb.ListItemsRequest, context: Ctx) -> pb.ListItemsResponse:
+        items, token, total = self.service.list_items(request.catalog_id, request.page_size, request.page_token)
+        return pb.ListItemsResponse(items=[convert.item_to_pb(i) for i in items], next_page_token=token,
+                                    total_item_count=total)
+
+    async def UpsertItems(self, request: pb.UpsertItemsRequest, context: Ctx) -> pb.UpsertItemsResponse:
+        created, updated = await self.service.upsert_items([convert.item_from_pb(i) for i in request.items],
+                                                           current_caller().service)
+        return pb.UpsertItemsResponse(created_count=created, updated_count=updated)
+
+    # --- events ---------------------------------------------------------------------------------------------
+
+    async def IngestEvents(self, request: pb.IngestEventsRequest, context: Ctx) -> pb.IngestEventsResponse:
+        caller = current_caller()
+        results = await self.service.ingest([convert.event_from_pb(e) for e in request.events],
+                                            request.all_or_nothing, caller.service, caller.user_id)
+        counts = [0, 0, 0, 0, 0]
+        for r in results:
+            counts[int(r.status)] += 1
+        return pb.IngestEventsResponse(results=[convert.result_to_pb(r) for r in results], accepted_count=counts[1],
+                                       duplicate_count=counts[2], rejected_count=counts[3], discarded_count=counts[4])
+
+    async def ReadEvents(self, request: pb.ReadEventsRequest, context: Ctx) -> AsyncIterator[pb.ReadEventsResponse]:
+        query = EventQuery(start_us=opt_ts(request, "start_time"), end_us=opt_ts(request, "end_time"),
+                           event_types=tuple(request.event_types), catalog_id=request.catalog_id,
+                           user_ids=tuple(request.user_ids))
+        async for events, token in self.service.read_events(query, request.batch_size, request.resume_token,
+                                                            current_caller().service):
+            yield pb.ReadEventsResponse(events=[convert.event_to_pb(e) for e in events], resume_token=token)
+
+    # --- features -------------------------------------------------------------------------------------------
+
+    async def GetUserFeatures(self, request: pb.GetUserFeaturesRequest, context: Ctx) -> pb.GetUserFeaturesResponse:
+        as_of, values = await self.service.user_features(request.user_id, request.catalog_id,
+                                                         opt_ts(request, "as_of_time"), _context_user())
+        catalog = self.service.catalogue.resolve(request.catalog_id)
+        return pb.GetUserFeaturesResponse(
+            missing=values is None,
+            features=convert.user_features_to_pb(request.user_id, catalog, as_of, values))
+
+    async def GetItemFeatures(self, request: pb.GetItemFeaturesRequest, context: Ctx) -> pb.GetItemFeaturesResponse:
+        _, as_of, rows = await self.service.item_features(request.catalog_id, list(request.item_ids),
+                                                          opt_ts(request, "as_of_time"))
+        return pb.GetItemFeaturesResponse(results=[
+            pb.ItemFeaturesResult(item_id=i, missing=True) if item is None or values is None else
+            pb.ItemFeaturesResult(item_id=i, features=convert.item_features_to_pb(item, values, as_of))
+            for i, (item, values) in zip(request.item_ids, rows, strict=True)])
+
+    async def ListPopularItems(self, request: pb.ListPopularItemsRequest,
+                               context: Ctx) -> pb.ListPopularItemsResponse:
+        as_of, items = await self.service.popular_items(request.catalog_id, request.category_prefix, request.limit,
+                                                        request.include_out_of_stock)
+        return pb.ListPopularItemsResponse(items=[pb.PopularItem(item_id=i, popularity=p) for i, p in items],
+                                           as_of_time=us_to_ts(as_of))
+
+    # --- profiles and consent -------------------------------------------------------------------------------
+
+    async def _consent_pb(self, user_id: str) -> account_pb2.Consent:
+        return convert.consent_to_pb(*await self.service.get_consent(user_id, _context_user()))
+
+    async def GetProfile(self, request: pb.GetProfileRequest, context: Ctx) -> pb.GetProfileResponse:
+        profile = await self.service.get_profile(request.user_id, _context_user())
+        return pb.GetProfileResponse(profile=convert.profile_to_pb(profile, await self._consent_pb(request.user_id)))
+
+    async def UpdateProfile(self, request: pb.UpdateProfileRequest, context: Ctx) -> pb.UpdateProfileResponse:
+        new = convert.profile_from_pb(request.user_id, request.profile)
+        profile = await self.service.update_profile(new, list(request.update_mask.paths), request.allow_missing,
+                                                    request.profile.etag, _context_user())
+        return pb.UpdateProfileResponse(profile=convert.profile_to_pb(profile,
+                                                                      await self._consent_pb(request.user_id)))
+
+    async def GetConsent(self, request: pb.GetConsentRequest, context: Ctx) -> pb.GetConsentResponse:
+        return pb.GetConsentResponse(consent=await self._consent_pb(request.user_id))
+
+    async def UpdateConsent(self, request: pb.UpdateConsentRequest, context: Ctx) -> pb.UpdateConsentResponse:
+        decided = await self.service.update_consent(request.user_id, request.consent.personalization,
+                                                    request.consent.marketing, list(request.update_mask.paths),
+                                                    _context_user())
+        return pb.UpdateConsentResponse(consent=convert.consent_to_pb(*decided))
+
+    # --- privacy --------------------------------------------------------------------------------------------
+
+    async def ExportUser(self, request: pb.ExportUserRequest, context: Ctx) -> AsyncIterator[pb.ExportUserResponse]:
+        user = _context_user()
+        consent = await self._consent_pb(request.user_id)
+        first = pb.ExportUserResponse(consent=consent)
+        try:
+            first.profile.CopyFrom(convert.profile_to_pb(await self.service.get_profile(request.user_id, user),
+                                                         consent))
+        except DomainError as exc:
+            if exc.code != grpc.StatusCode.NOT_FOUND:
+                raise
+        as_of, values = await self.service.user_features(request.user_id, "", None, user)
+        if values is not None:
+            first.features.CopyFrom(convert.user_features_to_pb(
+                request.user_id, self.service.catalogue.default_catalog, as_of, values))
+        yield first
+        async for events in self.service.export_events(request.user_id):
+            yield pb.ExportUserResponse(events=[convert.event_to_pb(e) for e in events])
+
+    async def DeleteUser(self, request: pb.DeleteUserRequest, context: Ctx) -> pb.DeleteUserResponse:
+        done = await self.service.delete_user(request.user_id, _context_user())
+        return pb.DeleteUserResponse(
+            already_deleted=done.already_deleted, deleted_event_count=done.deleted_event_count,
+            deleted_profile=done.deleted_profile, deleted_features=done.deleted_features,
+            delete_time=us_to_ts(done.delete_time_us))

@@ -1,0 +1,79 @@
+"""Settings of the profile service (env prefix SHOPMESH_PROFILE_): stores, feature definitions, policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import SettingsConfigDict
+
+from services.profile.features import FeatureConfig
+from shared.settings import ServiceSettings
+from shopmesh import paths
+
+
+class StoreSettings(BaseModel):
+    """Where the profile service keeps its data; `shopmesh data load` / `features rebuild` use the same."""
+
+    data_dir: Path | None = Field(
+        None, description="Folder of the embedded SQLite files; unset: $SHOPMESH_HOME/profile.")
+    postgres_dsn: str | None = Field(
+        None, description="PostgreSQL DSN for the log, catalogue, consent and profiles; unset: SQLite.")
+    postgres_schema: str = Field("profile", description="PostgreSQL schema holding the tables.")
+    redis_url: str | None = Field(None, description="Redis URL for online features; unset: SQLite feature store.")
+    redis_prefix: str = Field("shopmesh:profile:", description="Prefix of every Redis key the service writes.")
+
+    def sqlite_dir(self) -> Path:
+        """The folder of the embedded SQLite files."""
+        return self.data_dir if self.data_dir is not None else paths.home() / "profile"
+
+
+class ProfileSettings(ServiceSettings):
+    """The profile service's settings; every field is `SHOPMESH_PROFILE_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPMESH_PROFILE_", extra="ignore", frozen=True)
+
+    service_name: str = "profile"
+    vault_address: str = Field(description="host:port of the vault (required; profiles store vault tokens).")
+    verify_tokens_with_vault: bool = Field(
+        True, description="Check on UpdateProfile that each token is the user's and of the field's PII type.")
+    vault_timeout_ms: int = Field(800, gt=0, description="Deadline of one call to the vault.")
+    data_dir: Path | None = Field(None, description="Folder of the SQLite files; unset: $SHOPMESH_HOME/profile.")
+    postgres_dsn: str | None = Field(None, description="PostgreSQL DSN (production); unset: embedded SQLite.")
+    postgres_schema: str = Field("profile", description="PostgreSQL schema of the profile tables.")
+    redis_url: str | None = Field(None, description="Redis URL of the online feature store; unset: SQLite.")
+    redis_prefix: str = Field("shopmesh:profile:", description="Prefix of every Redis key this service writes.")
+    default_catalog: str = Field("movielens", description="The catalogue an empty catalog_id means.")
+    online_clock: Literal["event_time", "wall"] = Field(
+        "event_time", description="'Now' of online feature reads: the catalogue's latest event time (replays of "
+        "1998 data serve 1998 windows) or the wall clock.")
+    personalization_default: Literal["granted", "denied"] = Field(
+        "granted", description="Consent of users never asked (opt-in jurisdictions configure denied).")
+    retention_days: float = Field(730.0, gt=0, description="Events older than this are EVENT_TIME_TOO_OLD "
+                                  "(dataset replays excepted).")
+    affinity_time_constant_seconds: float = Field(14 * 86400.0, gt=0, description="tau of user affinities.")
+    popularity_time_constant_seconds: float = Field(3 * 86400.0, gt=0, description="tau of item popularity.")
+    trend_short_time_constant_seconds: float = Field(86400.0, gt=0, description="tau of the trend's short window.")
+    trend_long_time_constant_seconds: float = Field(14 * 86400.0, gt=0, description="tau of the long window.")
+    rate_prior_alpha: float = Field(1.0, gt=0, description="Beta prior successes of the smoothed rates.")
+    rate_prior_beta: float = Field(9.0, gt=0, description="Beta prior failures of the smoothed rates.")
+    catalogue_writers: list[str] = Field(["profile", "loader"], description="Identities allowed UpsertItems.")
+    log_readers: list[str] = Field(["profile", "trainer", "retrieval", "ranking"],
+                                   description="Identities allowed ReadEvents.")
+    impression_loggers: list[str] = Field(["gateway"], description="Identities allowed IMPRESSION events.")
+
+    def stores(self) -> StoreSettings:
+        """The storage part of these settings."""
+        return StoreSettings(data_dir=self.data_dir, postgres_dsn=self.postgres_dsn,
+                             postgres_schema=self.postgres_schema, redis_url=self.redis_url,
+                             redis_prefix=self.redis_prefix)
+
+    def feature_config(self) -> FeatureConfig:
+        """The feature definitions."""
+        return FeatureConfig(
+            affinity_time_constant_s=self.affinity_time_constant_seconds,
+            popularity_time_constant_s=self.popularity_time_constant_seconds,
+            trend_short_time_constant_s=self.trend_short_time_constant_seconds,
+            trend_long_time_constant_s=self.trend_long_time_constant_seconds,
+            prior_alpha=self.rate_prior_alpha, prior_beta=self.rate_prior_beta)
