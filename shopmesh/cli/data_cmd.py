@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from shopmesh.cli.features_cmd import add_load_parser
 from shopmesh.data.archives import FetchError
 from shopmesh.data.fetch import fetch_datasets
 from shopmesh.data.parquet import ParquetUnavailableError
@@ -32,6 +33,7 @@ def add_parser(subparsers: Any) -> None:
     )
     fetch.add_argument("--quiet", action="store_true", help="print only errors")
     fetch.set_defaults(handler=run_fetch)
+    add_load_parser(commands)  # `data load`: the profile service's catalogues and replayed events
 
 
 def run_fetch(args: argparse.Namespace) -> int:

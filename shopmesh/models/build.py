@@ -6,9 +6,11 @@ Idempotent: an artifact whose manifest and payload check out is kept (rebuild wi
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -138,6 +140,28 @@ def build_repository(root: Path | None = None, *, force: bool = False, check_tri
         minilm.CheckFailed: a built or served model's vectors differ from its source model's.
     """
     base = (root or models_dir()).resolve()
+    base.mkdir(parents=True, exist_ok=True)
+    with _build_lock(base):
+        report = _build_locked(base, force, progress)
+    if check_triton:
+        from shopmesh.models.triton_check import check_served_vectors
+
+        report.triton_check, report.triton_skipped_reason = check_served_vectors(base, progress)
+    return report
+
+
+@contextlib.contextmanager
+def _build_lock(base: Path) -> Iterator[None]:
+    """One build at a time per folder (the service, the tests and the CLI may all build on first use)."""
+    with (base / ".build.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_locked(base: Path, force: bool, progress: Progress) -> BuildReport:
     report = BuildReport(base)
     for spec in (MINILM, E5_SMALL):
         target = artifact_dir(base, spec)
@@ -154,8 +178,4 @@ def build_repository(root: Path | None = None, *, force: bool = False, check_tri
         _write_triton(base, spec, target)
         report.built.append(spec.name)
         progress(f"{spec.name}: built in {time.monotonic() - started:.1f} s -> {target}")
-    if check_triton:
-        from shopmesh.models.triton_check import check_served_vectors
-
-        report.triton_check, report.triton_skipped_reason = check_served_vectors(base, progress)
     return report
