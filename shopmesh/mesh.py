@@ -150,6 +150,11 @@ class Supervisor:
             env[f"{prefix}CERTS_DIR"] = str(self.certs_dir)
         if spec.name == "gateway":
             env[f"{prefix}USER_CONTEXT_SIGNING_KEY"] = str(self.certs_dir / USER_CONTEXT_PRIVATE)
+        if spec.name == "vault":
+            # Local keys in their own folder, apart from the data; in Kubernetes they come from a Secret.
+            env.setdefault(f"{prefix}KEY_DIR", str(self.home / "vault-keys"))
+            env.setdefault(f"{prefix}CREATE_LOCAL_KEYS", "true")
+            env.setdefault(f"{prefix}DATA_DIR", str(self.home / "vault"))
         for peer in self.services:
             env[f"{prefix}{peer.name.upper()}_ADDRESS"] = f"127.0.0.1:{ports[peer.name][0]}"
         return env

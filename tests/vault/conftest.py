@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +95,7 @@ class RunningVault:
     signer: UserContextSigner
     pg: PgSchemas | None
     channels: list[grpc.aio.Channel]
+    stopped: bool = False
 
     def stub(self, identity: str) -> vault_service_pb2_grpc.VaultServiceStub:
         """A stub presenting `identity`'s certificate (no retries: the tests see every failure)."""
@@ -121,7 +122,10 @@ async def start_vault(settings: VaultSettings, certs: Path, signer: UserContextS
 
 
 async def stop_vault(running: RunningVault) -> None:
-    """Closes the test channels, stops the server and closes the stores."""
+    """Closes the test channels, stops the server and closes the stores (once)."""
+    if running.stopped:
+        return
+    running.stopped = True
     for channel in running.channels:
         await channel.close()
     await running.host.stop(0)
@@ -133,6 +137,26 @@ async def stop_vault(running: RunningVault) -> None:
 def backend(request: pytest.FixtureRequest) -> str:
     """Each contract test runs on SQLite and on the real PostgreSQL."""
     return str(request.param)
+
+
+VaultFactory = Callable[..., Awaitable[RunningVault]]
+
+
+@pytest.fixture
+async def vault_factory(backend: str, vault_certs: Path, signer: UserContextSigner, tmp_path: Path,
+                        pg_schemas: PgSchemas) -> AsyncIterator[VaultFactory]:
+    """Starts vaults on the parametrised backend with settings overrides (the same stores each time)."""
+    started: list[RunningVault] = []
+
+    async def make(**overrides: object) -> RunningVault:
+        settings = vault_settings(vault_certs, tmp_path, backend, pg_schemas, **overrides)
+        running = await start_vault(settings, vault_certs, signer, pg_schemas if backend == "postgres" else None)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        await stop_vault(running)
 
 
 @pytest.fixture

@@ -149,9 +149,14 @@ class VaultServiceServicer:
         tokenize_values the found values are also tokenized for subject_id
         (convergent, hence idempotent); without it nothing is stored.
 
+        Without tokenize_values any mesh identity may redact (nothing is stored
+        and nothing is returned that the caller did not send), and purpose is
+        optional.
+
         Errors: INVALID_ARGUMENT ("text" TOO_LONG over 50,000 code points;
         "subject_id" REQUIRED when tokenize_values; "entity_types[i]"
-        UNSPECIFIED; "purpose"); FAILED_PRECONDITION (SUBJECT_FORGOTTEN, only
+        UNSPECIFIED; "language_code" UNSUPPORTED_LANGUAGE, not "", "en" or "zh";
+        "purpose"); FAILED_PRECONDITION (SUBJECT_FORGOTTEN, only
         with tokenize_values); PERMISSION_DENIED (tokenize_values for a purpose
         the policy does not allow to tokenize).
         """
