@@ -11,7 +11,7 @@ from services.profile.feature_store import FeatureStore
 from services.profile.features import FeatureConfig
 from services.profile.service import Policy, ProfileService
 from services.profile.servicer import SERVICE_NAME, ProfileServicer
-from services.profile.settings import ProfileSettings, StoreSettings
+from services.profile.settings import ProfileDataSettings, ProfileSettings, StoreSettings
 from services.profile.store import AsyncStore, SqlStore
 from services.profile.vault_client import VaultClient
 from shared.channels import ChannelFactory
@@ -78,7 +78,7 @@ def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, 
     return ProfileService(log_store, engine, catalogue, policy, verifier=verifier)
 
 
-def policy_of(settings: ProfileSettings) -> Policy:
+def policy_of(settings: ProfileDataSettings) -> Policy:
     """The service policy from settings."""
     return Policy(
         retention_us=int(settings.retention_days * 86400e6),
@@ -98,3 +98,9 @@ def build(settings: ProfileSettings) -> ProfileApp:
     host = ServiceHost(settings, lambda server: pb_grpc.add_ProfileServiceServicer_to_server(servicer, server),
                        [SERVICE_NAME])
     return ProfileApp(host, servicer, service, channels)
+
+
+def build_offline(settings: ProfileDataSettings) -> ProfileService:
+    """The domain service without a server or vault, for `shopmesh data load` and `features rebuild`."""
+    return build_service(settings.stores(), settings.feature_config(), policy_of(settings),
+                         settings.default_catalog, wall_clock=settings.online_clock == "wall")

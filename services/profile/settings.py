@@ -1,4 +1,8 @@
-"""Settings of the profile service (env prefix SHOPMESH_PROFILE_): stores, feature definitions, policy."""
+"""Settings of the profile service (env prefix SHOPMESH_PROFILE_): stores, feature definitions, policy.
+
+`ProfileDataSettings` is the part the offline commands (`shopmesh data load`, `shopmesh features rebuild`)
+need too; `ProfileSettings` adds the server's and the vault's settings.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.profile.features import FeatureConfig
 from shared.settings import ServiceSettings
@@ -14,31 +18,24 @@ from shopmesh import paths
 
 
 class StoreSettings(BaseModel):
-    """Where the profile service keeps its data; `shopmesh data load` / `features rebuild` use the same."""
+    """Where the profile service keeps its data."""
 
-    data_dir: Path | None = Field(
-        None, description="Folder of the embedded SQLite files; unset: $SHOPMESH_HOME/profile.")
-    postgres_dsn: str | None = Field(
-        None, description="PostgreSQL DSN for the log, catalogue, consent and profiles; unset: SQLite.")
-    postgres_schema: str = Field("profile", description="PostgreSQL schema holding the tables.")
-    redis_url: str | None = Field(None, description="Redis URL for online features; unset: SQLite feature store.")
-    redis_prefix: str = Field("shopmesh:profile:", description="Prefix of every Redis key the service writes.")
+    data_dir: Path | None = None
+    postgres_dsn: str | None = None
+    postgres_schema: str = "profile"
+    redis_url: str | None = None
+    redis_prefix: str = "shopmesh:profile:"
 
     def sqlite_dir(self) -> Path:
         """The folder of the embedded SQLite files."""
         return self.data_dir if self.data_dir is not None else paths.home() / "profile"
 
 
-class ProfileSettings(ServiceSettings):
-    """The profile service's settings; every field is `SHOPMESH_PROFILE_<NAME>` in the environment."""
+class ProfileDataSettings(BaseSettings):
+    """Stores and feature definitions; every field is `SHOPMESH_PROFILE_<NAME>` in the environment."""
 
     model_config = SettingsConfigDict(env_prefix="SHOPMESH_PROFILE_", extra="ignore", frozen=True)
 
-    service_name: str = "profile"
-    vault_address: str = Field(description="host:port of the vault (required; profiles store vault tokens).")
-    verify_tokens_with_vault: bool = Field(
-        True, description="Check on UpdateProfile that each token is the user's and of the field's PII type.")
-    vault_timeout_ms: int = Field(800, gt=0, description="Deadline of one call to the vault.")
     data_dir: Path | None = Field(None, description="Folder of the SQLite files; unset: $SHOPMESH_HOME/profile.")
     postgres_dsn: str | None = Field(None, description="PostgreSQL DSN (production); unset: embedded SQLite.")
     postgres_schema: str = Field("profile", description="PostgreSQL schema of the profile tables.")
@@ -77,3 +74,15 @@ class ProfileSettings(ServiceSettings):
             trend_short_time_constant_s=self.trend_short_time_constant_seconds,
             trend_long_time_constant_s=self.trend_long_time_constant_seconds,
             prior_alpha=self.rate_prior_alpha, prior_beta=self.rate_prior_beta)
+
+
+class ProfileSettings(ServiceSettings, ProfileDataSettings):
+    """The profile service's settings (server, stores, features, policy, vault)."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPMESH_PROFILE_", extra="ignore", frozen=True)
+
+    service_name: str = "profile"
+    vault_address: str = Field(description="host:port of the vault (required; profiles store vault tokens).")
+    verify_tokens_with_vault: bool = Field(
+        True, description="Check on UpdateProfile that each token is the user's and of the field's PII type.")
+    vault_timeout_ms: int = Field(800, gt=0, description="Deadline of one call to the vault.")
