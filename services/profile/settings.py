@@ -36,29 +36,31 @@ class ProfileDataSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SHOPMESH_PROFILE_", extra="ignore", frozen=True)
 
-    data_dir: Path | None = Field(None, description="Folder of the SQLite files; unset: $SHOPMESH_HOME/profile.")
-    postgres_dsn: str | None = Field(None, description="PostgreSQL DSN (production); unset: embedded SQLite.")
-    postgres_schema: str = Field("profile", description="PostgreSQL schema of the profile tables.")
-    redis_url: str | None = Field(None, description="Redis URL of the online feature store; unset: SQLite.")
-    redis_prefix: str = Field("shopmesh:profile:", description="Prefix of every Redis key this service writes.")
-    default_catalog: str = Field("movielens", description="The catalogue an empty catalog_id means.")
+    data_dir: Path | None = Field(default=None, description="SQLite files' folder; unset: $SHOPMESH_HOME/profile.")
+    postgres_dsn: str | None = Field(default=None, description="PostgreSQL DSN (production); unset: embedded SQLite.")
+    postgres_schema: str = Field(default="profile", description="PostgreSQL schema of the profile tables.")
+    redis_url: str | None = Field(default=None, description="Redis URL of the online feature store; unset: SQLite.")
+    redis_prefix: str = Field(default="shopmesh:profile:", description="Prefix of every Redis key this service writes.")
+    default_catalog: str = Field(default="movielens", description="The catalogue an empty catalog_id means.")
     online_clock: Literal["event_time", "wall"] = Field(
-        "event_time", description="'Now' of online feature reads: the catalogue's latest event time (replays of "
-        "1998 data serve 1998 windows) or the wall clock.")
+        default="event_time", description="'Now' of online feature reads: the catalogue's latest event time "
+        "(replays of 1998 data serve 1998 windows) or the wall clock.")
     personalization_default: Literal["granted", "denied"] = Field(
-        "granted", description="Consent of users never asked (opt-in jurisdictions configure denied).")
-    retention_days: float = Field(730.0, gt=0, description="Events older than this are EVENT_TIME_TOO_OLD "
+        default="granted", description="Consent of users never asked (opt-in jurisdictions configure denied).")
+    retention_days: float = Field(default=730.0, gt=0, description="Events older than this are EVENT_TIME_TOO_OLD "
                                   "(dataset replays excepted).")
-    affinity_time_constant_seconds: float = Field(14 * 86400.0, gt=0, description="tau of user affinities.")
-    popularity_time_constant_seconds: float = Field(3 * 86400.0, gt=0, description="tau of item popularity.")
-    trend_short_time_constant_seconds: float = Field(86400.0, gt=0, description="tau of the trend's short window.")
-    trend_long_time_constant_seconds: float = Field(14 * 86400.0, gt=0, description="tau of the long window.")
-    rate_prior_alpha: float = Field(1.0, gt=0, description="Beta prior successes of the smoothed rates.")
-    rate_prior_beta: float = Field(9.0, gt=0, description="Beta prior failures of the smoothed rates.")
-    catalogue_writers: list[str] = Field(["profile", "loader"], description="Identities allowed UpsertItems.")
-    log_readers: list[str] = Field(["profile", "trainer", "retrieval", "ranking"],
+    affinity_time_constant_seconds: float = Field(default=14 * 86400.0, gt=0, description="tau of user affinities.")
+    popularity_time_constant_seconds: float = Field(default=3 * 86400.0, gt=0, description="tau of item popularity.")
+    trend_short_time_constant_seconds: float = Field(default=86400.0, gt=0, description="tau of the short window.")
+    trend_long_time_constant_seconds: float = Field(default=14 * 86400.0, gt=0, description="tau of the long window.")
+    rate_prior_alpha: float = Field(default=1.0, gt=0, description="Beta prior successes of the smoothed rates.")
+    rate_prior_beta: float = Field(default=9.0, gt=0, description="Beta prior failures of the smoothed rates.")
+    catalogue_writers: list[str] = Field(default_factory=lambda: ["profile", "loader"],
+                                         description="Identities allowed UpsertItems.")
+    log_readers: list[str] = Field(default_factory=lambda: ["profile", "trainer", "retrieval", "ranking"],
                                    description="Identities allowed ReadEvents.")
-    impression_loggers: list[str] = Field(["gateway"], description="Identities allowed IMPRESSION events.")
+    impression_loggers: list[str] = Field(default_factory=lambda: ["gateway"],
+                                          description="Identities allowed IMPRESSION events.")
 
     def stores(self) -> StoreSettings:
         """The storage part of these settings."""
@@ -84,5 +86,5 @@ class ProfileSettings(ServiceSettings, ProfileDataSettings):
     service_name: str = "profile"
     vault_address: str = Field(description="host:port of the vault (required; profiles store vault tokens).")
     verify_tokens_with_vault: bool = Field(
-        True, description="Check on UpdateProfile that each token is the user's and of the field's PII type.")
-    vault_timeout_ms: int = Field(800, gt=0, description="Deadline of one call to the vault.")
+        default=True, description="Check on UpdateProfile that each token is the user's and of the field's PII type.")
+    vault_timeout_ms: int = Field(default=800, gt=0, description="Deadline of one call to the vault.")
