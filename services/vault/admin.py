@@ -108,6 +108,7 @@ class KeyAdmin:
                                      reason="KEK_VERSION_OLDER", domain=ERROR_DOMAIN)
         if target != previous:
             self.vault.keys.set_active_kek_version(target)
+        self.vault.note_active_kek_version(target)
         self.vault.audit(caller, purpose, Operation.ROTATE_KEYS, Decision.ALLOWED)
         pending = self.pending_rewrap()
         self.start_rewrap()

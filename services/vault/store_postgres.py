@@ -50,8 +50,8 @@ class PostgresDatabase(SqlDatabase):
         return conn
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """A cursor inside one transaction; a lost connection is re-opened on the next call."""
+    def transaction(self, write: bool = True) -> Iterator[Any]:
+        """A cursor inside one transaction (read or write alike); a lost connection is re-opened next call."""
         conn = self._conn if self._conn is not None and not self._conn.closed else self._connect()
         try:
             with conn.transaction(), conn.cursor() as cur:

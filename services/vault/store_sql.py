@@ -75,10 +75,11 @@ class SqlDatabase(abc.ABC):
         return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
 
     @abc.abstractmethod
-    def transaction(self) -> AbstractContextManager[Any]:
+    def transaction(self, write: bool = True) -> AbstractContextManager[Any]:
         """A context manager yielding a cursor inside one transaction (committed on exit, rolled back on error).
 
-        Driver errors that mean the database is unreachable or busy are raised as StoreUnavailable.
+        `write=False` marks a read-only transaction (SQLite then takes no write lock). Driver errors that mean
+        the database is unreachable or busy are raised as StoreUnavailable.
         """
 
     @abc.abstractmethod
@@ -166,7 +167,7 @@ class SqlDataStore:
     def get_values(self, tokens: list[str]) -> dict[str, StoredValue]:
         """The stored values of these tokens (absent ones omitted)."""
         found: dict[str, StoredValue] = {}
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             for chunk in _chunks(list(dict.fromkeys(tokens))):
                 self.db.execute(cur, "SELECT token, subject_id, pii_type, ciphertext, create_time_us FROM vault_values"
                                      f" WHERE token IN ({_in_clause(len(chunk))})", chunk)
@@ -176,14 +177,14 @@ class SqlDataStore:
 
     def subject_values(self, subject_id: str) -> list[StoredValue]:
         """Every value of a subject, oldest first."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT token, subject_id, pii_type, ciphertext, create_time_us FROM vault_values"
                                  " WHERE subject_id = ? ORDER BY create_time_us, token", (subject_id,))
             return [self._value(row) for row in cur.fetchall()]
 
     def lookup(self, index_hash: bytes) -> IndexEntry | None:
         """The index row for a blind-index hash (the oldest subject's, should two share a value), or None."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT subject_id, token FROM blind_index WHERE index_hash = ?"
                                  " ORDER BY subject_id LIMIT 1", (index_hash,))
             row = cur.fetchone()
@@ -204,7 +205,7 @@ class SqlDataStore:
     def forgotten_tokens(self, tokens: list[str]) -> dict[str, str]:
         """Subject ids of tokens whose subject was forgotten."""
         found: dict[str, str] = {}
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             for chunk in _chunks(list(dict.fromkeys(tokens))):
                 self.db.execute(cur, "SELECT token, subject_id FROM forgotten_tokens"
                                      f" WHERE token IN ({_in_clause(len(chunk))})", chunk)
@@ -239,28 +240,28 @@ class SqlDataStore:
         if start_time is not None:
             where.append("event_time_us >= ?")
             params.append(to_micros(start_time))
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, f"SELECT {_AUDIT_COLUMNS} FROM audit_log WHERE {' AND '.join(where)}"
                                  " ORDER BY sequence LIMIT ?", [*params, limit])
             return [_audit_entry(row) for row in cur.fetchall()]
 
     def audit_range(self, from_sequence: int, to_sequence: int, limit: int) -> list[AuditEntry]:
         """Entries with from_sequence <= sequence <= to_sequence, in order, at most `limit`."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, f"SELECT {_AUDIT_COLUMNS} FROM audit_log WHERE sequence >= ? AND sequence <= ?"
                                  " ORDER BY sequence LIMIT ?", (from_sequence, to_sequence, limit))
             return [_audit_entry(row) for row in cur.fetchall()]
 
     def audit_hash(self, sequence: int) -> bytes | None:
         """The stored entry_hash of one sequence."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT entry_hash FROM audit_log WHERE sequence = ?", (sequence,))
             row = cur.fetchone()
         return None if row is None else bytes(row[0])
 
     def audit_head(self) -> tuple[int, bytes]:
         """(latest sequence, its hash); (0, genesis) when empty."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT sequence, entry_hash FROM audit_log ORDER BY sequence DESC LIMIT 1")
             row = cur.fetchone()
         return (0, GENESIS_HASH) if row is None else (int(row[0]), bytes(row[1]))
@@ -282,7 +283,7 @@ class SqlKeyStore:
 
     def get_key(self, subject_id: str) -> WrappedKey | None:
         """A subject's wrapped data key, or None (never created, or shredded)."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT subject_id, kek_version, wrapped_key, create_time_us FROM data_keys"
                                  " WHERE subject_id = ?", (subject_id,))
             row = cur.fetchone()
@@ -315,14 +316,14 @@ class SqlKeyStore:
 
     def shred_time(self, subject_id: str) -> dt.datetime | None:
         """When the subject was shredded, or None."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT forget_time_us FROM shredded_subjects WHERE subject_id = ?", (subject_id,))
             row = cur.fetchone()
         return None if row is None else from_micros(int(row[0]))
 
     def active_kek_version(self) -> int | None:
         """The KEK version that wraps new data keys, None before the first start."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT value FROM keystore_meta WHERE name = 'active_kek_version'")
             row = cur.fetchone()
         return None if row is None else int(row[0])
@@ -335,13 +336,13 @@ class SqlKeyStore:
 
     def count_by_kek(self) -> dict[int, int]:
         """Data keys per KEK version."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT kek_version, COUNT(*) FROM data_keys GROUP BY kek_version")
             return {int(version): int(count) for version, count in cur.fetchall()}
 
     def keys_below(self, version: int, limit: int) -> list[WrappedKey]:
         """Up to `limit` data keys wrapped by a version older than `version`."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT subject_id, kek_version, wrapped_key, create_time_us FROM data_keys"
                                  " WHERE kek_version < ? ORDER BY subject_id LIMIT ?", (version, limit))
             return [WrappedKey(r[0], int(r[1]), bytes(r[2]), from_micros(int(r[3]))) for r in cur.fetchall()]
@@ -356,7 +357,7 @@ class SqlKeyStore:
 
     def counts(self) -> tuple[int, int]:
         """(subjects with a live data key, subjects shredded)."""
-        with self.db.transaction() as cur:
+        with self.db.transaction(write=False) as cur:
             self.db.execute(cur, "SELECT COUNT(*) FROM data_keys")
             live = int(cur.fetchone()[0])
             self.db.execute(cur, "SELECT COUNT(*) FROM shredded_subjects")

@@ -36,11 +36,11 @@ class SqliteDatabase(SqlDatabase):
         self._conn.execute("PRAGMA busy_timeout=5000")
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """A cursor inside `BEGIN IMMEDIATE` … `COMMIT` (ROLLBACK on error); busy/locked → StoreUnavailable."""
+    def transaction(self, write: bool = True) -> Iterator[Any]:
+        """A cursor inside `BEGIN IMMEDIATE` (reads: a deferred `BEGIN`) … `COMMIT`; busy → StoreUnavailable."""
         cur = self._conn.cursor()
         try:
-            cur.execute("BEGIN IMMEDIATE")
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"sqlite busy: {type(exc).__name__}") from exc
         try:

@@ -8,6 +8,7 @@ subject's data is written to the hash-chained audit log before the answer leaves
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ ENTITY_BY_NUMBER: dict[int, EntityType] = {i + 1: e for i, e in enumerate(Entity
 """`shopmesh.common.v1.PiiEntityType` numbers of the redaction engine's entity types (same order)."""
 ENTITY_NUMBER: dict[EntityType, int] = {e: n for n, e in ENTITY_BY_NUMBER.items()}
 LANGUAGES = frozenset({"", "en", "zh"})
+ACTIVE_VERSION_TTL_S = 5.0
 
 
 def utc_now() -> dt.datetime:
@@ -121,6 +123,7 @@ class Vault:
         self.ring: KeyRing = load_key_dir(key_dir)
         self._cache: OrderedDict[str, crypto.SubjectKey] = OrderedDict()
         self._cache_size = cache_size
+        self._active: tuple[int, float] | None = None  # (version, monotonic time read)
 
     def start(self) -> None:
         """Migrates both stores and fixes the active KEK version (the newest loaded, on first start)."""
@@ -173,7 +176,7 @@ class Vault:
             if self.keys.shred_time(subject_id) is not None:
                 raise FailedPrecondition("the subject was forgotten; new data for it is refused",
                                          reason="SUBJECT_FORGOTTEN", domain=ERROR_DOMAIN)
-            active = self.keys.active_kek_version() or self.ring.newest_version
+            active = self.active_kek_version()
             data_key = crypto.new_data_key()
             wrapped = self.keys.insert_key(WrappedKey(
                 subject_id, active, crypto.wrap_data_key(self._kek(active), active, subject_id, data_key),
@@ -183,6 +186,21 @@ class Vault:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return key
+
+    def active_kek_version(self) -> int:
+        """The KEK version new data keys get, re-read from the keystore every few seconds.
+
+        Another replica may rotate; within ACTIVE_VERSION_TTL_S this one notices, and its rewrap (or the
+        rotating replica's) moves whatever it wrapped under the older version meanwhile.
+        """
+        now = time.monotonic()
+        if self._active is None or now - self._active[1] > ACTIVE_VERSION_TTL_S:
+            self._active = (self.keys.active_kek_version() or self.ring.newest_version, now)
+        return self._active[0]
+
+    def note_active_kek_version(self, version: int) -> None:
+        """Records a rotation this replica made."""
+        self._active = (version, time.monotonic())
 
     def forget_cached_key(self, subject_id: str) -> None:
         """Drops a subject's data key from memory."""
