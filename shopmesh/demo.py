@@ -1,7 +1,7 @@
 """`shopmesh demo`: a short, scripted walk-through of what exists, growing as the services land.
 
-Each step runs against the real parts: the data sets from their packages, the order simulator, the vault's
-redaction engine, and the mesh started by the supervisor (health checked over mTLS on each main port).
+Each step runs against the real parts: the data sets from their packages, the order simulator, and the mesh
+started by the supervisor (health checked over mTLS on each main port), then the privacy vault's RPCs.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from shopmesh.data import movielens
 from shopmesh.data.order_history import fold_orders
 from shopmesh.data.orders import simulate_orders
 from shopmesh.data.purchases import movielens_purchases
+from shopmesh.demo_privacy import show_privacy
 from shopmesh.mesh import Supervisor, available_services
 
 Say = Callable[[str], None]
@@ -53,18 +54,6 @@ def show_data(say: Say) -> None:
             say(f"    {event.event_time:%Y-%m-%d %H:%M} {event.kind.value}")
 
 
-def show_redaction(say: Say) -> None:
-    """The vault's redaction engine on a code-mixed support message (in-process until the vault service lands)."""
-    from services.vault.redaction import redact
-
-    message = "我的订单A10023还没到，手机13812345678，email li.wei@example.cn, card 4111 1111 1111 1111"
-    result = redact(message)
-    say(f"support message: {message}")
-    say(f"  redacted:      {result.text}")
-    say("  spans: " + ", ".join(f"{s.entity_type.value}[{s.start}:{s.end}]" for s in result.spans)
-        + " (order number A10023 left alone)")
-
-
 async def _health_over_mtls(supervisor: Supervisor, tls: TlsFiles) -> list[tuple[str, str]]:
     factory = ChannelFactory(tls, default_deadline_ms=2000)
     results = []
@@ -94,6 +83,10 @@ def show_mesh(say: Say, home: Path) -> int:
         ensure_certs(home / "certs", (DEMO_IDENTITY,))
         for name, status in asyncio.run(_health_over_mtls(supervisor, TlsFiles.in_dir(home / "certs", DEMO_IDENTITY))):
             say(f"  {name}: {status} (checked over mTLS as `{DEMO_IDENTITY}`)")
+        vault = next((s for s in supervisor.running if s.name == "vault"), None)
+        if vault is not None:
+            say("== privacy: the vault ==")
+            asyncio.run(show_privacy(say, home / "certs", vault.port))
         return 0
     except RuntimeError as exc:
         say(f"mesh failed to start: {exc}")
@@ -106,7 +99,5 @@ def run_demo(home: Path, say: Say = print) -> int:
     """The whole walk-through; returns the exit code."""
     say("== data: the default shop ==")
     show_data(say)
-    say("== privacy: redaction ==")
-    show_redaction(say)
     say("== the mesh ==")
     return show_mesh(say, home)

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.integration
-def test_demo_walks_through_data_redaction_and_mesh(tmp_path: Path) -> None:
+def test_demo_walks_through_data_mesh_and_privacy(tmp_path: Path) -> None:
     from shopmesh.data.paths import default_data_dir
 
     env = dict(os.environ, SHOPMESH_HOME=str(tmp_path), SHOPMESH_DATA_DIR=str(default_data_dir()))
@@ -21,5 +21,11 @@ def test_demo_walks_through_data_redaction_and_mesh(tmp_path: Path) -> None:
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1,682 items, 943 users, 100,000 interactions (1997-09-20 → 1998-04-22, event time)" in done.stdout
-    assert "手机[PHONE]" in done.stdout and "li.wei@example.cn" not in done.stdout.split("redacted:")[1]
     assert "== the mesh ==" in done.stdout
+    redacted = next(line for line in done.stdout.splitlines() if "redacted by the vault:" in line)
+    assert "手机[PHONE]" in redacted and "[EMAIL]" in redacted and "li.wei@example.cn" not in redacted
+    assert "vault: SERVING (checked over mTLS" in done.stdout
+    assert "support answering an order question sees only: +86 138****5678 (policy: masked)" in done.stdout
+    assert "retrieval asking for them: PERMISSION_DENIED" in done.stdout
+    assert "reading a forgotten token: NOT_FOUND" in done.stdout
+    assert "hash chain intact" in done.stdout
