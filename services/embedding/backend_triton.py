@@ -18,7 +18,7 @@ from services.embedding.types import BatchOutput, Kind, ModelState, ServedModel
 from shared.errors import DeadlineExceeded, Unavailable
 from shared.logging import get_logger
 from shopmesh.models.encoders import SCHEMA_TOKEN_IDS
-from shopmesh.models.tokens import WordPieceTokenizer
+from shopmesh.models.tokens import TokenBatch, WordPieceTokenizer
 
 _CHANNEL_ARGS = [
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
@@ -98,54 +98,76 @@ class TritonBackend:
         return self._timeout_s if timeout_s is None else min(self._timeout_s, timeout_s)
 
     async def embed(self, model: ServedModel, texts: list[str], kind: Kind, timeout_s: float | None) -> BatchOutput:
-        """One Triton inference for the batch.
+        """Triton inferences for the batch (one per length bucket, concurrently).
 
         Raises:
             Unavailable: Triton is down, the model is loading, or Triton was too slow.
             DeadlineExceeded: the caller's deadline ran out.
         """
-        import tritonclient.grpc.aio as grpcclient
-
         if self._client is None:
             raise Unavailable("Triton backend not started", reason="BACKEND_UNAVAILABLE")
         started = time.monotonic()
-        truncated = [False] * len(texts)
-        if model.manifest.schema_id == SCHEMA_TOKEN_IDS:
-            tokenizer = self._tokenizers[model.name]
-            if sum(len(t) for t in texts) > _INLINE_TOKENIZE_CHARS:
-                batch = await asyncio.to_thread(tokenizer.encode, texts)
-            else:
-                batch = tokenizer.encode(texts)
-            inputs = [grpcclient.InferInput("input_ids", list(batch.input_ids.shape), "INT64"),
-                      grpcclient.InferInput("attention_mask", list(batch.attention_mask.shape), "INT64")]
-            inputs[0].set_data_from_numpy(batch.input_ids)
-            inputs[1].set_data_from_numpy(batch.attention_mask)
-            truncated = batch.truncated
+        if model.manifest.schema_id != SCHEMA_TOKEN_IDS:
+            return BatchOutput(await self._infer(model, self._text_inputs(texts, kind), timeout_s, len(texts)),
+                               [False] * len(texts))
+        tokenizer = self._tokenizers[model.name]
+        if sum(len(t) for t in texts) > _INLINE_TOKENIZE_CHARS:
+            buckets = await asyncio.to_thread(tokenizer.encode_buckets, texts)
         else:
-            text = np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_)
-            flags = np.full((len(texts), 1), kind is Kind.QUERY, dtype=np.bool_)
-            inputs = [grpcclient.InferInput("text", list(text.shape), "BYTES"),
-                      grpcclient.InferInput("is_query", list(flags.shape), "BOOL")]
-            inputs[0].set_data_from_numpy(text)
-            inputs[1].set_data_from_numpy(flags)
+            buckets = tokenizer.encode_buckets(texts)
         remaining = None if timeout_s is None else timeout_s - (time.monotonic() - started)
+        results = await asyncio.gather(*(self._infer(model, self._token_inputs(batch), remaining, len(rows))
+                                         for rows, batch in buckets), return_exceptions=True)
+        vectors = np.empty((len(texts), model.dimension), dtype=np.float32)
+        truncated = [False] * len(texts)
+        for (rows, batch), result in zip(buckets, results, strict=True):
+            if isinstance(result, BaseException):
+                raise result
+            vectors[rows] = result
+            for row, flag in zip(rows, batch.truncated, strict=True):
+                truncated[row] = flag
+        return BatchOutput(vectors, truncated)
+
+    @staticmethod
+    def _token_inputs(batch: TokenBatch) -> list[Any]:
+        import tritonclient.grpc.aio as grpcclient
+
+        inputs = [grpcclient.InferInput("input_ids", list(batch.input_ids.shape), "INT64"),
+                  grpcclient.InferInput("attention_mask", list(batch.attention_mask.shape), "INT64")]
+        inputs[0].set_data_from_numpy(batch.input_ids)
+        inputs[1].set_data_from_numpy(batch.attention_mask)
+        return inputs
+
+    @staticmethod
+    def _text_inputs(texts: list[str], kind: Kind) -> list[Any]:
+        import tritonclient.grpc.aio as grpcclient
+
+        text = np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_)
+        flags = np.full((len(texts), 1), kind is Kind.QUERY, dtype=np.bool_)
+        inputs = [grpcclient.InferInput("text", list(text.shape), "BYTES"),
+                  grpcclient.InferInput("is_query", list(flags.shape), "BOOL")]
+        inputs[0].set_data_from_numpy(text)
+        inputs[1].set_data_from_numpy(flags)
+        return inputs
+
+    async def _infer(self, model: ServedModel, inputs: list[Any], remaining: float | None, rows: int) -> np.ndarray:
+        import tritonclient.grpc.aio as grpcclient
+
         if remaining is not None and remaining <= 0:
             raise DeadlineExceeded("deadline passed before the Triton call")
-        client_timeout = self._timeout(remaining)
         try:
             result = await self._client.infer(model.name, inputs,
                                               outputs=[grpcclient.InferRequestedOutput("embedding")],
-                                              client_timeout=client_timeout)
+                                              client_timeout=self._timeout(remaining))
         except Exception as exc:
             error = _to_domain_error(exc, model.name, remaining)
             _log.warning("triton.infer_failed", model=model.name, error=type(exc).__name__,
                          status=str(getattr(exc, "status", lambda: "")()), mapped=type(error).__name__)
             raise error from None
         vectors = np.asarray(result.as_numpy("embedding"), dtype=np.float32)
-        if vectors.shape != (len(texts), model.dimension):
-            raise Unavailable(f"Triton returned shape {vectors.shape} for {len(texts)} texts",
-                              reason="BACKEND_UNAVAILABLE")
-        return BatchOutput(vectors, truncated)
+        if vectors.shape != (rows, model.dimension):
+            raise Unavailable(f"Triton returned shape {vectors.shape} for {rows} texts", reason="BACKEND_UNAVAILABLE")
+        return vectors
 
     async def close(self) -> None:
         """Closes the channel and stops the child Triton."""

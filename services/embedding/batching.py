@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -91,7 +92,8 @@ class Coalescer:
 
     def _ensure_worker(self) -> None:
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._work(), name="embedding-coalescer")
+            # A fresh context: the worker serves every caller, so it must not log under the first one's request id.
+            self._worker = asyncio.create_task(self._work(), name="embedding-coalescer", context=contextvars.Context())
 
     async def _work(self) -> None:
         while True:

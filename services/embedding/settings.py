@@ -25,7 +25,7 @@ class EmbeddingSettings(ServiceSettings):
         "tritonserver from the wheel as a child process.")
     triton_grpc_port: int = Field(0, ge=0, le=65535, description="Port of the child tritonserver; 0 picks one.")
     triton_timeout_ms: int = Field(
-        3000, gt=0, description="Longest one Triton call may take (client_timeout); the RPC's deadline caps it.")
+        10_000, gt=0, description="Longest one Triton call may take (client_timeout); the RPC's deadline caps it.")
     models_dir: Path | None = Field(None, description="The model repository; empty: $SHOPMESH_HOME/models.")
     build_models_on_start: bool = Field(
         True, description="Build the model repository on first start when it is missing (takes ~10 s).")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,12 +44,33 @@ class WordPieceTokenizer:
 
     def encode(self, texts: list[str]) -> TokenBatch:
         """Tokenises, pads to the longest (rounded up to PAD_MULTIPLE, capped at max_tokens)."""
+        return _pad(self._tok.encode_batch(texts), self.max_tokens)
+
+    def encode_buckets(self, texts: list[str]) -> list[tuple[list[int], TokenBatch]]:
+        """Tokenises and splits the batch by length (power-of-two buckets from 16 tokens up).
+
+        Attention cost grows with the padded length, so one 256-token text would otherwise make 63 short
+        ones in its batch cost as much as 64 long ones.
+
+        Returns:
+            (row indexes into `texts`, their padded batch) per bucket, shortest first.
+        """
         encodings = self._tok.encode_batch(texts)
-        longest = max(len(e.ids) for e in encodings)
-        width = min(-(-longest // PAD_MULTIPLE) * PAD_MULTIPLE, self.max_tokens)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
+        buckets: dict[int, list[int]] = {}
         for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
-        return TokenBatch(ids, mask, [bool(e.overflowing) for e in encodings])
+            bucket = PAD_MULTIPLE
+            while bucket < len(enc.ids):
+                bucket *= 2
+            buckets.setdefault(bucket, []).append(row)
+        return [(rows, _pad([encodings[r] for r in rows], self.max_tokens)) for _, rows in sorted(buckets.items())]
+
+
+def _pad(encodings: list[Any], max_tokens: int) -> TokenBatch:
+    longest = max(len(e.ids) for e in encodings)
+    width = min(-(-longest // PAD_MULTIPLE) * PAD_MULTIPLE, max_tokens)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, enc in enumerate(encodings):
+        ids[row, : len(enc.ids)] = enc.ids
+        mask[row, : len(enc.ids)] = 1
+    return TokenBatch(ids, mask, [bool(e.overflowing) for e in encodings])
