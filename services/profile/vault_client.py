@@ -1,12 +1,11 @@
 """The profile service's client of the vault (shopmesh.vault.v1): token checks and, for loaders, tokenizing.
 
-Purposes used (the vault's policy must allow them for caller `profile`):
-- `profile.verify_profile_token`: Detokenize with MASKED disclosure on UpdateProfile, to check that each
-  token belongs to the user and has the field's PII type (NAME, EMAIL, PHONE, ADDRESS). No clear value is
-  ever requested or seen.
-- `profile.store_profile`: Tokenize of NAME, EMAIL, PHONE, ADDRESS values by `shopmesh data load --profiles`.
-- `profile.read_profile`: Detokenize (MASKED unless the caller asks for CLEAR) to read a profile back with
-  the end user's signed context, which the kit forwards on every call.
+Purposes used (granted to caller `profile` in services/vault/policy.yaml, for the end user's own data):
+- `profile.read_profile`: Detokenize with MASKED disclosure, with the end user's signed context (the kit
+  forwards it on every call): on UpdateProfile to check that each token belongs to that user and has the
+  field's PII type (NAME, EMAIL, PHONE, ADDRESS), and to read a profile back masked. No clear value is
+  requested.
+- `profile.store_profile`: Tokenize of NAME, EMAIL, PHONE, ADDRESS values of a user (loaders).
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from shared.errors import PermissionDenied, Unavailable
 from shopmesh.vault.v1 import vault_service_pb2 as vpb
 from shopmesh.vault.v1 import vault_service_pb2_grpc as vpb_grpc
 
-VERIFY_PURPOSE = "profile.verify_profile_token"
 STORE_PURPOSE = "profile.store_profile"
 READ_PURPOSE = "profile.read_profile"
 VAULT_SERVICE = vpb.DESCRIPTOR.services_by_name["VaultService"]
@@ -53,7 +51,7 @@ class VaultClient:
     async def verify(self, user_id: str, tokens: dict[str, tuple[str, str]]) -> list[Violation]:
         """Violations per field of {field path: (token, PII type name)}: unknown, another user's, wrong type."""
         paths = list(tokens)
-        request = vpb.DetokenizeRequest(tokens=[tokens[p][0] for p in paths], purpose=VERIFY_PURPOSE,
+        request = vpb.DetokenizeRequest(tokens=[tokens[p][0] for p in paths], purpose=READ_PURPOSE,
                                         max_disclosure=vpb.DISCLOSURE_MASKED)
         try:
             response = await self._stub.Detokenize(request, timeout=self._timeout)

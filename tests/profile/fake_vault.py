@@ -2,7 +2,7 @@
 
 Used until the real vault (#4) is importable; it keeps values in memory, issues convergent `tok_` tokens,
 masks values and enforces the end-user context's subject like the contract says. Not a mock: it can fail
-the way the vault fails (`fail_next`).
+the way the vault fails (`inject`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import hashlib
 import grpc
 
 from shared.context import current_caller
-from shared.errors import DomainError, FieldViolation, InvalidArgument, NotFound, PermissionDenied, Unavailable
+from shared.errors import DomainError, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from shared.server import ServiceHost
 from shared.settings import ServiceSettings
 from shopmesh.vault.v1 import vault_service_pb2 as vpb
@@ -22,17 +22,22 @@ SERVICE_NAME = vpb.DESCRIPTOR.services_by_name["VaultService"].full_name
 
 
 class FakeVault(vpb_grpc.VaultServiceServicer):
-    """Tokens in memory; `fail_next` makes the next call fail with the given domain error."""
+    """Tokens in memory; `inject(error, times)` makes the next calls fail with the given domain error."""
 
     def __init__(self) -> None:
         self.values: dict[str, tuple[str, int, str]] = {}  # token -> (subject, type, value)
-        self.fail_next: DomainError | None = None
+        self._fail: DomainError | None = None
+        self._fail_times = 0
         self.calls: list[tuple[str, str, str | None]] = []  # (rpc, purpose, caller)
 
+    def inject(self, error: DomainError, times: int = 1) -> None:
+        """The next `times` calls fail with `error` (the channel's retries count as calls)."""
+        self._fail, self._fail_times = error, times
+
     def _maybe_fail(self) -> None:
-        if self.fail_next is not None:
-            error, self.fail_next = self.fail_next, None
-            raise error
+        if self._fail is not None and self._fail_times > 0:
+            self._fail_times -= 1
+            raise self._fail
 
     async def Tokenize(self, request: vpb.TokenizeRequest, context: grpc.aio.ServicerContext) -> vpb.TokenizeResponse:
         self.calls.append(("Tokenize", request.purpose, current_caller().service))
@@ -75,4 +80,3 @@ def build_fake_vault(settings: ServiceSettings) -> tuple[ServiceHost, FakeVault]
     return host, fake
 
 
-__all__ = ["FakeVault", "Unavailable", "build_fake_vault"]
