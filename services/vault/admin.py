@@ -18,8 +18,10 @@ from services.vault.validation import Violations, check_purpose
 from services.vault.vault import ERROR_DOMAIN, Vault
 from shared.context import Caller
 from shared.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from shared.logging import get_logger
 
 VERIFY_PAGE = 5000
+_log = get_logger(__name__)
 
 
 class KekState:
@@ -126,7 +128,11 @@ class KeyAdmin:
             old = vault.ring.kek(key.kek_version) if key.kek_version in vault.ring.keks else None
             if old is None:
                 continue  # its KEK left the key source: unreadable until restored, nothing to rewrap with
-            data_key = crypto.unwrap_data_key(old, key.kek_version, key.subject_id, key.wrapped)
+            try:
+                data_key = crypto.unwrap_data_key(old, key.kek_version, key.subject_id, key.wrapped)
+            except crypto.DecryptionError:
+                _log.error("vault.rewrap.corrupt_data_key", kek_version=key.kek_version)  # no subject id: logs
+                continue  # stay as it is: reads report DATA_LOSS for it, the rewrap goes on with the rest
             if vault.keys.replace_wrapping(key, active, crypto.wrap_data_key(kek, active, key.subject_id, data_key)):
                 moved += 1
         return moved

@@ -285,3 +285,28 @@ async def test_audit_chain_is_intact_and_pageable(vault: RunningVault) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await ops.VerifyAudit(pb.VerifyAuditRequest(from_sequence=5, to_sequence=2), timeout=5)
     assert ("to_sequence", "BEFORE_FROM") in details(raised.value)[2]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite has no connection to lose
+async def test_a_lost_database_connection_is_unavailable_then_recovers(vault: RunningVault) -> None:
+    assert vault.pg is not None
+    tokens = await tokenize_profile(vault, "u11", (EMAIL, "eleven@example.com"))
+    import psycopg
+
+    from tests.vault.conftest import PG_DSN
+
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        killed = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name "
+                              "LIKE %s", (f"shopmesh-vault-{vault.pg.data}%",)).fetchone()
+    assert killed is not None and killed[0] >= 1
+    request = pb.DetokenizeRequest(tokens=[tokens[0].token], purpose="profile.read_profile", max_disclosure=CLEAR)
+    codes = []
+    for _ in range(3):
+        try:
+            response = await vault.stub("profile").Detokenize(request, metadata=vault.as_user("u11"), timeout=5)
+            codes.append("OK")
+            assert response.values[0].value == "eleven@example.com"
+        except grpc.aio.AioRpcError as exc:
+            codes.append(exc.code().name)
+            assert details(exc)[0] == "STORE_UNAVAILABLE"
+    assert codes[0] in ("UNAVAILABLE", "OK") and codes[-1] == "OK" and "INTERNAL" not in codes
