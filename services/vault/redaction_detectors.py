@@ -167,19 +167,30 @@ def _card_grouping_ok(run: str) -> bool:
     return len(sizes) >= 4 and all(size == 4 for size in sizes[:-1]) and 1 <= sizes[-1] <= 4
 
 
+def _is_card(run: str) -> bool:
+    digits = run.replace(" ", "").replace("-", "")
+    return (13 <= len(digits) <= 19 and _card_grouping_ok(run) and card_network_plausible(digits)
+            and luhn_valid(digits))
+
+
 def find_credit_cards(folded: str) -> Iterator[Span]:
-    """13-19 digit runs in a common grouping, a card network's prefix and length, and a valid Luhn digit."""
+    """13-19 digit runs in a common grouping, a card network's prefix and length, and a valid Luhn digit.
+
+    A short trailing group that makes the run fail (`4539 1488 0343 6467 2张`: a count after the number) is
+    dropped and the rest is tried again.
+    """
     for match in DIGIT_RUN_PATTERN.finditer(folded):
         run = match.group()
         if len(run) < 13:
             continue
-        digits = run.replace(" ", "").replace("-", "")
-        if not 13 <= len(digits) <= 19 or not _card_grouping_ok(run):
-            continue
-        if card_network_plausible(digits) and luhn_valid(digits):
-            start, end = match.span()
-            if not preceded_by(REFERENCE_LABEL, folded, start):
-                yield start, end
+        start, end = match.span()
+        if not _is_card(run):
+            cut = max(run.rfind(" "), run.rfind("-"))
+            if cut <= 0 or len(run) - cut - 1 >= 4 or not _is_card(run[:cut]):
+                continue
+            end = start + cut
+        if not preceded_by(REFERENCE_LABEL, folded, start):
+            yield start, end
 
 
 # --- CN_ID ---------------------------------------------------------------------------------------------------
@@ -240,8 +251,9 @@ def find_ibans(folded: str) -> Iterator[Span]:
 # --- IP_ADDRESS ----------------------------------------------------------------------------------------------
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+# Not glued to a letter or digit (`v1.2.3.4`), except the label people type straight before it: `IP192.168.1.1`.
 IPV4_PATTERN = re.compile(
-    rf"(?<![0-9A-Za-z.]){_OCTET}(?:\.{_OCTET}){{3}}(?![0-9A-Za-z]|\.[0-9])",
+    rf"(?<![0-9.])(?:(?<![A-Za-z])|(?<=(?<![A-Za-z])[Ii][Pp])){_OCTET}(?:\.{_OCTET}){{3}}(?![0-9A-Za-z]|\.[0-9])",
     re.ASCII,
 )
 IPV6_PATTERN = re.compile(

@@ -62,13 +62,16 @@ REFERENCE_LABEL = re.compile(
     r"(?:(?<![a-z])(?:order|tracking|waybill|invoice|parcel|shipment|package|ticket|ref|reference|awb)"
     r"(?:\s*(?:no\.?|number|num|id|code))?"
     r"|(?:订单|运单|退货单|退款单|售后单|工单|发票|快递单|物流单|包裹单?|追踪|跟踪|快递|物流)(?:号码?|编号)"
-    r"|订单|运单|工单|发票|单号)"
+    r"|订单|运单|工单|发票|单号"
+    r"|(?<![a-z])(?:barcode|ean|upc|gtin)|商品条码|条形码|条码)"
     r"\s*[:#]?\s*#?\s*$",
     re.ASCII,
 )
-# Dotted quads right after these are version numbers (`version 1.2.3.4`, `版本号：3.2.1.0`), not addresses.
+# Dotted quads right after these are version numbers (`version 1.2.3.4`, `版本号：3.2.1.0`, `版本号为1.2.3.4`),
+# not addresses.
 VERSION_LABEL = re.compile(
-    r"(?:(?<![a-z])(?:v|ver|version|build|release|rev|firmware|fw)\.?|版本号?|固件)\s*:?\s*$", re.ASCII
+    r"(?:(?<![a-z])(?:v|ver|version|build|release|rev|firmware|fw)\.?|版本号?|固件(?:版本)?)\s*(?:为|是|=|is)?\s*:?\s*$",
+    re.ASCII,
 )
 
 

@@ -428,3 +428,21 @@ def test_precision_and_recall_per_entity_type() -> None:
             failing.append(entity_type)
     print("\n" + "\n".join(rows + misses))
     assert not failing, "\n".join(rows + misses)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我的IP192.168.1.1登录不了", [("IP_ADDRESS", "192.168.1.1")]),
+        ("ip: 10.0.0.1", [("IP_ADDRESS", "10.0.0.1")]),
+        ("VIP192.168.1.1", []),
+        ("APP版本号为1.2.3.4，一直闪退", []),
+        ("firmware is 2.4.0.1", []),
+        ("卡号4539 1488 0343 6467 2张都被扣款", [("CREDIT_CARD", "4539 1488 0343 6467")]),
+        ("card 4111 1111 1111 1111 2026", []),
+        ("商品条码6900000000021", []),
+        ("barcode: 6900000000021", []),
+    ],
+)
+def test_gaps_found_by_the_independent_review(text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(text) == expected
