@@ -1,7 +1,8 @@
 """Coalescing: concurrent small Embed calls for one model and kind become one backend batch.
 
-A batch forms while the previous one runs (no timer by default), so a lone request pays no added latency
-and under load batches grow to what arrived during one inference. The queue is bounded: past it, callers
+A batch forms while the previous one runs, so a lone request pays no added latency and under load batches
+grow to what arrived during one inference; under concurrency a batch also lingers a moment (max_wait_s)
+for the callers the previous batch just answered. The queue is bounded: past it, callers
 get RESOURCE_EXHAUSTED with a retry hint instead of queueing into their deadline.
 """
 
@@ -38,7 +39,8 @@ class Coalescer:
         run: the backend call for one batch.
         max_batch: most texts per batch (a larger request is split into chunks).
         max_queued: most texts waiting; more is refused with ResourceExhausted.
-        max_wait_s: extra time a batch waits for more requests once the backend is free.
+        max_wait_s: how long a batch may wait for more callers once the backend is free; only under
+            concurrency, so a lone request never waits.
         max_concurrent: batches in flight at once.
     """
 
@@ -54,6 +56,7 @@ class Coalescer:
         self._wakeup = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._last_batch_requests = 0
         self.batches = 0
         self.batched_texts = 0
 
@@ -101,15 +104,31 @@ class Coalescer:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             await self._slots.acquire()
-            if self.max_wait_s > 0 and self._queued_texts < self.max_batch:
-                await asyncio.sleep(self.max_wait_s)
+            if self._last_batch_requests > 1:
+                await self._linger()
             batch = self._take()
+            self._last_batch_requests = len(batch)
             if not batch:
                 self._slots.release()
                 continue
             task = asyncio.create_task(self._dispatch(batch))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
+
+    async def _linger(self) -> None:
+        """Holds the batch open up to max_wait_s, or until it is full, while more callers arrive.
+
+        Only under concurrency (the previous batch had several callers): callers answered together come back
+        together, and without this the first of them would run alone and the rest in the next batch.
+        """
+        deadline = time.monotonic() + self.max_wait_s
+        while self._queued_texts < self.max_batch:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
 
     def _take(self) -> list[_Pending]:
         batch: list[_Pending] = []
