@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 
 from services.profile.app import build
@@ -25,6 +26,10 @@ def main() -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await app.start()
+        # The catalogue and caches live for the whole process: keep them out of the collector's scans, which
+        # otherwise show up as multi-millisecond pauses in read latency.
+        gc.collect()
+        gc.freeze()
         log.info("profile.ready", port=app.host.port, health_port=app.host.health_port)
         await stop.wait()
         await app.stop()

@@ -74,7 +74,7 @@ def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, 
     log_store = open_log_store(stores)
     catalogue = Catalogue(default_catalog)
     clock = (lambda: int(time.time() * 1e6)) if wall_clock else None
-    engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock)
+    engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock=clock)
     return ProfileService(log_store, engine, catalogue, policy, verifier=verifier)
 
 

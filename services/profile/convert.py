@@ -109,16 +109,30 @@ def user_features_to_pb(user_id: str, catalog_id: str, as_of_us: int,
     return message
 
 
-def item_features_to_pb(item: Item, v: ItemFeatureValues, as_of_us: int) -> features_pb2.ItemFeatures:
-    """ItemFeatures: behaviour statistics plus the catalogue fields the ranker needs."""
-    message = features_pb2.ItemFeatures(
-        item_id=item.item_id, catalog_id=item.catalog_id, as_of_time=us_to_ts(as_of_us),
-        category_path=list(item.category_path), brand=item.brand,
+def item_features_template(item: Item) -> features_pb2.ItemFeatures:
+    """The catalogue part of an item's ItemFeatures, built once per item version and copied per read."""
+    return features_pb2.ItemFeatures(
+        item_id=item.item_id, catalog_id=item.catalog_id, category_path=list(item.category_path), brand=item.brand,
         price=money_pb2.Money(currency_code=item.price_currency, amount_micros=item.price_micros),
-        stock_quantity=item.stock_quantity, popularity=v.popularity, event_counts=_counts(v.event_counts),
-        view_to_click_rate=v.view_to_click_rate, click_to_purchase_rate=v.click_to_purchase_rate, trend=v.trend)
+        stock_quantity=item.stock_quantity)
+
+
+def item_features_to_pb(template: features_pb2.ItemFeatures, v: ItemFeatureValues,
+                        as_of_us: int) -> features_pb2.ItemFeatures:
+    """ItemFeatures: behaviour statistics on top of the catalogue fields the ranker needs."""
+    message = features_pb2.ItemFeatures()
+    message.CopyFrom(template)
+    seconds, micros = divmod(as_of_us, 1_000_000)
+    message.as_of_time.seconds, message.as_of_time.nanos = seconds, micros * 1000
+    message.popularity = v.popularity
+    message.view_to_click_rate = v.view_to_click_rate
+    message.click_to_purchase_rate = v.click_to_purchase_rate
+    message.trend = v.trend
+    for kind, (c1, c24, c7) in sorted(v.event_counts.items()):
+        message.event_counts.add(event_type=kind, count_1h=c1, count_24h=c24, count_7d=c7)
     if v.first_event_us:
-        message.first_event_time.CopyFrom(us_to_ts(v.first_event_us))
+        seconds, micros = divmod(v.first_event_us, 1_000_000)
+        message.first_event_time.seconds, message.first_event_time.nanos = seconds, micros * 1000
     return message
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from services.profile.features import (
     UserFeatureValues,
     UserState,
     read_item,
+    read_item_dump,
     read_user,
 )
 from services.profile.model import Event
@@ -83,10 +85,11 @@ class FeatureEngine:
         catalogue: the in-memory catalogue (category paths, brands).
         config: feature definitions.
         clock: None for the event-time watermark, else a function returning "now" in microseconds.
+        cache_size: users and items whose latest state the fold keeps in memory (each).
     """
 
     def __init__(self, log_store: AsyncStore, features: FeatureStore, catalogue: Catalogue, config: FeatureConfig,
-                 clock: Callable[[], int] | None = None):
+                 *, clock: Callable[[], int] | None = None, cache_size: int = 100_000):
         self._log = log_store
         self.features = features
         self._catalogue = catalogue
@@ -98,6 +101,11 @@ class FeatureEngine:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        # States this process wrote last, so the fold skips reading and decoding them again. Valid because the
+        # fold has one writer (this engine); anything that changes records behind it clears the cache.
+        self._users: OrderedDict[EntityKey, UserState] = OrderedDict()
+        self._items: OrderedDict[EntityKey, ItemState] = OrderedDict()
+        self._cache_size = cache_size
 
     # --- write path -----------------------------------------------------------------------------------------
 
@@ -153,19 +161,50 @@ class FeatureEngine:
         events = _ordered(events)
         user_keys = sorted({(e.catalog_id, e.user_id) for e in events})
         item_keys = sorted({(e.catalog_id, e.item_id) for e in events if e.item_id})
-        user_raw = await self.features.read_users(user_keys) if user_keys else []
-        item_raw = await self.features.read_items(item_keys) if item_keys else []
-        users = {k: UserState.load(self.config, r) for k, r in zip(user_keys, user_raw, strict=True) if r}
-        items = {k: ItemState.load(self.config, r) for k, r in zip(item_keys, item_raw, strict=True) if r}
+        users = {k: self._users[k] for k in user_keys if k in self._users}
+        items = {k: self._items[k] for k in item_keys if k in self._items}
+        await self._load(users, [k for k in user_keys if k not in users], items,
+                         [k for k in item_keys if k not in items])
         result = fold(events, self.config, self._catalogue, users, items)
         applied = max(self._applied, *(e.sequence for e in events))
-        await self.features.write(
-            {k: s.dump() for k, s in result.users.items()},
-            {k: (s.dump(), s.popularity_anchor()) for k, s in result.items.items()}, applied)
+        try:
+            await self.features.write(
+                {k: s.dump() for k, s in result.users.items()},
+                {k: (s.dump(), s.popularity_anchor()) for k, s in result.items.items()}, applied)
+        except BaseException:
+            self.forget()  # the cached states are ahead of the store now
+            raise
+        self._remember(result)
         self._applied = applied
         for e in events:
             if e.event_time_us > self._watermarks.get(e.catalog_id, 0):
                 self._watermarks[e.catalog_id] = e.event_time_us
+
+    async def _load(self, users: dict[EntityKey, UserState], user_keys: list[EntityKey],
+                    items: dict[EntityKey, ItemState], item_keys: list[EntityKey]) -> None:
+        if user_keys:
+            raws = await self.features.read_users(user_keys)
+            users.update({k: UserState.load(self.config, r) for k, r in zip(user_keys, raws, strict=True) if r})
+        if item_keys:
+            raws = await self.features.read_items(item_keys)
+            items.update({k: ItemState.load(self.config, r) for k, r in zip(item_keys, raws, strict=True) if r})
+
+    def _remember(self, result: FoldResult) -> None:
+        for cache, states in ((self._users, result.users), (self._items, result.items)):
+            for key, state in states.items():
+                cache[key] = state  # type: ignore[assignment]
+                cache.move_to_end(key)
+            while len(cache) > self._cache_size:
+                cache.popitem(last=False)
+
+    def forget(self, user_id: str | None = None) -> None:
+        """Drops cached states: one user's, or all of them."""
+        if user_id is None:
+            self._users.clear()
+            self._items.clear()
+            return
+        for key in [k for k in self._users if k[1] == user_id]:
+            del self._users[key]
 
     async def catch_up(self) -> int:
         """Applies every logged event beyond the applied sequence; returns how many."""
@@ -183,6 +222,7 @@ class FeatureEngine:
         Run it with ingest stopped: events applied by a running service during the rebuild are overwritten.
         """
         snapshot = await self._log.call(self._log.sync.max_sequence)
+        self.forget()
         await self.features.clear()
         await self.features.write({}, {}, REBUILDING)
         users: dict[EntityKey, UserState] = {}
@@ -222,6 +262,8 @@ class FeatureEngine:
                 events = await self._log.call(self._log.sync.item_events, catalog, chunk, 2**62)
                 items = fold(events, self.config, self._catalogue, {}, {}).items
                 states = {(catalog, i): items.get((catalog, i)) or ItemState.empty(self.config) for i in chunk}
+                for key in states:
+                    self._items.pop(key, None)
                 await self.features.write({}, {k: (s.dump(), s.popularity_anchor()) for k, s in states.items()},
                                           self._applied)
 
@@ -257,8 +299,8 @@ class FeatureEngine:
         if as_of_us is None:
             now = await self.now_us(catalog_id)
             raws = await self.features.read_items(keys)
-            states = [ItemState.load(self.config, r) if r else ItemState.empty(self.config) for r in raws]
-            return now, [read_item(s, now) for s in states]
+            empty = read_item(ItemState.empty(self.config), now)
+            return now, [read_item_dump(self.config, r, now) if r else empty for r in raws]
         events = await self._log.call(self._log.sync.item_events, catalog_id, sorted(set(item_ids)), as_of_us)
         folded = fold(events, self.config, self._catalogue, {}, {}).items
         return as_of_us, [read_item(folded.get(k) or ItemState.empty(self.config), as_of_us) for k in keys]

@@ -17,14 +17,23 @@ StateFields = dict[str, object]
 """A state's dump: field name -> JSON-ready value."""
 
 
-def encode_fields(fields: StateFields) -> dict[str, bytes]:
-    """One JSON document per field (floats keep every bit: orjson writes the shortest round-trip form)."""
-    return {name: orjson.dumps(value) for name, value in fields.items()}
+STATE_VERSION = b"1"
+"""Version of the state layout inside a record; a record of another version is rebuilt, never misread."""
 
 
-def decode_fields(raw: dict[bytes, bytes] | dict[str, bytes]) -> StateFields:
-    """Inverse of `encode_fields`."""
-    return {(k.decode() if isinstance(k, bytes) else k): orjson.loads(v) for k, v in raw.items()}
+def encode_state(fields: StateFields) -> bytes:
+    """The whole state as one JSON document (floats keep every bit: orjson writes the shortest round trip).
+
+    One document per entity, not one per feature group: a read then parses one value per entity, which is
+    what keeps a 200-item read cheap.
+    """
+    return orjson.dumps(fields)
+
+
+def decode_state(raw: bytes) -> StateFields:
+    """Inverse of `encode_state`."""
+    value: StateFields = orjson.loads(raw)
+    return value
 
 
 class FeatureStore(Protocol):

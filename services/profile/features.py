@@ -5,9 +5,10 @@ state, `read_user` / `read_item` evaluate a state at an `as_of` event time. The 
 applied as they arrive) and a rebuild (every event of the log in time order) run the same fold, so they agree
 up to float rounding of the decayed sums.
 
-Decayed sums keep a reference time: a value v at ref is worth v * exp(-(t - ref) / tau) at t. An event at
-t >= ref first moves ref to t (scaling every value), one older than ref adds its decayed weight directly;
-both orders give the same sum, so out-of-order arrival only changes rounding.
+Decayed sums keep an anchor time: a stored value v is worth v * exp(-(t - anchor) / tau) at t, so an event
+at t adds weight * exp((t - anchor) / tau), one exp per event whatever its order. The anchor moves forward
+(rescaling the values) only when that factor would pass e^30, to keep magnitudes bounded; arrival order
+therefore changes only rounding.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class FeatureConfig:
     })
 
 
+_REANCHOR_EXPONENT = 30.0
+
+
 class Decayed:
     """Exponentially decayed sums sharing one reference time and one time constant."""
 
@@ -68,15 +72,16 @@ class Decayed:
 
     def add(self, t_us: int, key: str, weight: float) -> None:
         """Adds `weight` at event time `t_us` to `key`."""
-        if t_us > self.ref_us:
-            if self.values:
-                factor = math.exp(-(t_us - self.ref_us) / self.tau_us)
-                for k in self.values:
-                    self.values[k] *= factor
+        values = self.values
+        if not values:
             self.ref_us = t_us
-        elif t_us < self.ref_us:
-            weight *= math.exp(-(self.ref_us - t_us) / self.tau_us)
-        self.values[key] = self.values.get(key, 0.0) + weight
+        exponent = (t_us - self.ref_us) / self.tau_us
+        if exponent > _REANCHOR_EXPONENT:
+            factor = math.exp(-exponent)
+            for k in values:
+                values[k] *= factor
+            self.ref_us, exponent = t_us, 0.0
+        values[key] = values.get(key, 0.0) + (weight * math.exp(exponent) if exponent else weight)
 
     def at(self, t_us: int) -> dict[str, float]:
         """Every value evaluated at event time `t_us`."""
@@ -126,6 +131,10 @@ def window_counts(windows: dict[int, list[int]], as_of_us: int) -> dict[int, tup
     return out
 
 
+def _newest_first(entry: tuple[int, int, str, int]) -> tuple[int, int]:
+    return -entry[0], -entry[1]
+
+
 def category_keys(path: tuple[str, ...]) -> list[str]:
     """"Movies/Comedy" and each of its prefixes ("Movies")."""
     return ["/".join(path[: i + 1]) for i in range(len(path))]
@@ -168,10 +177,11 @@ class UserState:
                 self.brands.add(t, brand, weight)
         entry = (t, event.sequence, event.item_id, int(event.event_type))
         recent = self.recent
-        if len(recent) < self.config.recent_items or entry[:2] > recent[-1][:2]:
-            recent.append(entry)
-            recent.sort(key=lambda e: (e[0], e[1]), reverse=True)
-            del recent[self.config.recent_items:]
+        if not recent or entry[:2] > recent[0][:2]:
+            recent.insert(0, entry)  # the usual case: events arrive in time order
+        elif len(recent) < self.config.recent_items or entry[:2] > recent[-1][:2]:
+            bisect.insort(recent, entry, key=_newest_first)
+        del recent[self.config.recent_items:]
         if event.event_type == EventType.PURCHASE:
             bought = self.purchased.setdefault(event.item_id, [0, 0])
             bought[0] += 1
@@ -343,4 +353,35 @@ def read_item(state: ItemState, as_of_us: int) -> ItemFeatureValues:
         click_to_purchase_rate=(purchases + c.prior_alpha) / (clicks + prior),
         trend=(short + floor) / (long + floor),
         first_event_us=state.first_event_us,
+    )
+
+
+def _decayed_at(data: list[object] | None, tau_s: float, as_of_us: int) -> float:
+    if not data:
+        return 0.0
+    ref, values = data
+    value = values.get("", 0.0)  # type: ignore[attr-defined]
+    return float(value) * math.exp(-(as_of_us - int(ref)) / (tau_s * US_PER_S))  # type: ignore[call-overload]
+
+
+def read_item_dump(config: FeatureConfig, data: dict[str, object], as_of_us: int) -> ItemFeatureValues:
+    """`read_item` straight from a stored dump, without building the state (the serving path's hot loop)."""
+    c = config
+    totals: dict[str, int] = data.get("tot") or {}  # type: ignore[assignment]
+    views, clicks = totals.get("2", 0), totals.get("3", 0)
+    purchases = totals.get("5", 0)
+    prior = c.prior_alpha + c.prior_beta
+    short = _decayed_at(data.get("short"), c.trend_short_time_constant_s, as_of_us) / c.trend_short_time_constant_s  # type: ignore[arg-type]
+    long = _decayed_at(data.get("long"), c.trend_long_time_constant_s, as_of_us) / c.trend_long_time_constant_s  # type: ignore[arg-type]
+    floor = 1.0 / (30 * 86400.0)
+    windows = {int(k): v for k, v in (data.get("win") or {}).items()}  # type: ignore[attr-defined]
+    meta: list[int] = data.get("meta") or [0, 0]  # type: ignore[assignment]
+    return ItemFeatureValues(
+        as_of_us=as_of_us,
+        popularity=_decayed_at(data.get("pop"), c.popularity_time_constant_s, as_of_us),  # type: ignore[arg-type]
+        event_counts=window_counts(windows, as_of_us),
+        view_to_click_rate=(clicks + c.prior_alpha) / (views + prior),
+        click_to_purchase_rate=(purchases + c.prior_alpha) / (clicks + prior),
+        trend=(short + floor) / (long + floor),
+        first_event_us=int(meta[0]),
     )

@@ -1,19 +1,27 @@
 """Redis feature store: one hash per entity, pipelined batch reads, atomic batch writes.
 
 Keys (all under a configurable prefix, so several deployments or test runs share one Redis):
-`<p>u:<catalog>:<user>` and `<p>i:<catalog>:<item>` are hashes with one field per feature group;
-`<p>pop:<catalog>` is a sorted set of items by popularity anchor; `<p>meta` holds the applied log
-sequence; `<p>catalogs` the catalogues seen. Values are JSON without PII (ids, times, numbers, category
-keys and brand names only).
+`<p>u:<catalog>:<user>` and `<p>i:<catalog>:<item>` are hashes with fields `v` (state layout version) and
+`s` (the entity's folded state as JSON); `<p>pop:<catalog>` is a sorted set of items by popularity anchor;
+`<p>meta` holds the applied log sequence; `<p>catalogs` the catalogues seen. Values hold no PII (ids,
+times, numbers, category keys and brand names only).
+
+The client is redis-py's synchronous one on a dedicated thread: with hiredis it parses a pipeline about
+twice as fast as the asyncio client (which arms a timeout per reply), and the event loop stays free.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-import redis.asyncio as aioredis
+import redis
 
-from services.profile.feature_store import EntityKey, StateFields, decode_fields, encode_fields
+from services.profile.feature_store import STATE_VERSION, EntityKey, StateFields, decode_state, encode_state
+
+R = TypeVar("R")
 
 
 class RedisFeatureStore:
@@ -25,8 +33,13 @@ class RedisFeatureStore:
     """
 
     def __init__(self, url: str, prefix: str = "shopmesh:profile:"):
-        self._redis = aioredis.Redis.from_url(url, decode_responses=False)
+        self._redis = redis.Redis.from_url(url, decode_responses=False, socket_timeout=5.0,
+                                           socket_connect_timeout=5.0, health_check_interval=30)
         self._p = prefix
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile-redis")
+
+    async def _call(self, work: Callable[[], R]) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     def _user_key(self, key: EntityKey) -> str:
         return f"{self._p}u:{key[0]}:{key[1]}"
@@ -34,87 +47,91 @@ class RedisFeatureStore:
     def _item_key(self, key: EntityKey) -> str:
         return f"{self._p}i:{key[0]}:{key[1]}"
 
-    async def ping(self) -> bool:
-        """Whether Redis answers."""
-        return bool(await self._redis.ping())
-
-    async def _read(self, names: list[str]) -> list[StateFields | None]:
-        if len(names) == 1:  # one round trip without the pipeline's bookkeeping
-            raw_one: Any = await self._redis.hgetall(names[0])
-            return [decode_fields(raw_one) if raw_one else None]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.hgetall(name)
-            raws: list[dict[bytes, bytes]] = await pipe.execute()
-        return [decode_fields(raw) if raw else None for raw in raws]
+    def _read_sync(self, names: list[str]) -> list[StateFields | None]:
+        pipe = self._redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hmget(name, "v", "s")
+        return [decode_state(state) if version == STATE_VERSION and state else None
+                for version, state in pipe.execute()]
 
     async def read_users(self, keys: list[EntityKey]) -> list[StateFields | None]:
         """States of these users, in order (one pipelined round trip)."""
-        return await self._read([self._user_key(k) for k in keys])
+        names = [self._user_key(k) for k in keys]
+        return await self._call(lambda: self._read_sync(names))
 
     async def read_items(self, keys: list[EntityKey]) -> list[StateFields | None]:
         """States of these items, in order (one pipelined round trip)."""
-        return await self._read([self._item_key(k) for k in keys])
+        names = [self._item_key(k) for k in keys]
+        return await self._call(lambda: self._read_sync(names))
+
+    def _write_sync(self, users: dict[EntityKey, StateFields],
+                    items: dict[EntityKey, tuple[StateFields, float | None]], applied_sequence: int) -> None:
+        pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: records and sequence move together
+        catalogs: set[str] = set()
+        for key, fields in users.items():
+            pipe.hset(self._user_key(key), mapping={"v": STATE_VERSION, "s": encode_state(fields)})
+            catalogs.add(key[0])
+        ranked: dict[str, dict[str, float]] = {}
+        dropped: dict[str, list[str]] = {}
+        for key, (fields, anchor) in items.items():
+            pipe.hset(self._item_key(key), mapping={"v": STATE_VERSION, "s": encode_state(fields)})
+            if anchor is None:
+                dropped.setdefault(key[0], []).append(key[1])
+            else:
+                ranked.setdefault(key[0], {})[key[1]] = anchor
+            catalogs.add(key[0])
+        for catalog, members in ranked.items():
+            pipe.zadd(f"{self._p}pop:{catalog}", members)
+        for catalog, gone in dropped.items():
+            pipe.zrem(f"{self._p}pop:{catalog}", *gone)
+        if catalogs:
+            pipe.sadd(f"{self._p}catalogs", *catalogs)
+        pipe.hset(f"{self._p}meta", "applied_sequence", str(applied_sequence))
+        pipe.execute()
 
     async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
                     applied_sequence: int) -> None:
-        """MULTI/EXEC: records and the applied sequence change together or not at all."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            catalogs: set[str] = set()
-            for key, fields in users.items():
-                name = self._user_key(key)
-                pipe.delete(name)
-                pipe.hset(name, mapping=encode_fields(fields))  # type: ignore[arg-type]
-                catalogs.add(key[0])
-            for key, (fields, anchor) in items.items():
-                name = self._item_key(key)
-                pipe.delete(name)
-                pipe.hset(name, mapping=encode_fields(fields))  # type: ignore[arg-type]
-                if anchor is None:
-                    pipe.zrem(f"{self._p}pop:{key[0]}", key[1])
-                else:
-                    pipe.zadd(f"{self._p}pop:{key[0]}", {key[1]: anchor})
-                catalogs.add(key[0])
-            if catalogs:
-                pipe.sadd(f"{self._p}catalogs", *catalogs)
-            pipe.hset(f"{self._p}meta", "applied_sequence", str(applied_sequence))
-            await pipe.execute()
+        """Records and the applied sequence change together or not at all."""
+        await self._call(lambda: self._write_sync(users, items, applied_sequence))
 
     async def applied_sequence(self) -> int:
         """The log sequence up to which events are reflected."""
-        value = await self._redis.hget(f"{self._p}meta", "applied_sequence")
+        value: Any = await self._call(lambda: self._redis.hget(f"{self._p}meta", "applied_sequence"))
         return int(value) if value else 0
 
     async def top_items(self, catalog_id: str, offset: int, count: int) -> list[tuple[str, float]]:
         """Items by popularity anchor, highest first."""
-        rows: Any = await self._redis.zrevrange(
-            f"{self._p}pop:{catalog_id}", offset, offset + count - 1, withscores=True)
-        return [(member.decode(), score) for member, score in rows]
+        rows: Any = await self._call(lambda: self._redis.zrevrange(
+            f"{self._p}pop:{catalog_id}", offset, offset + count - 1, withscores=True))
+        return [(member.decode(), float(score)) for member, score in rows]
 
     async def delete_user(self, user_id: str) -> bool:
         """Deletes the user's hash in every catalogue seen."""
-        members: Any = await self._redis.smembers(f"{self._p}catalogs")
-        catalogs = [c.decode() for c in members]
-        if not catalogs:
-            return False
-        deleted = await self._redis.delete(*(self._user_key((c, user_id)) for c in catalogs))
-        return bool(deleted)
+        def work() -> bool:
+            members: Any = self._redis.smembers(f"{self._p}catalogs")
+            catalogs = [c.decode() for c in members]
+            if not catalogs:
+                return False
+            return bool(self._redis.delete(*(self._user_key((c, user_id)) for c in catalogs)))
+        return await self._call(work)
 
     async def clear(self) -> None:
         """Deletes every key under this store's prefix (never anything else)."""
-        pattern = _glob_escape(self._p) + "*"
-        batch: list[Any] = []
-        async for name in self._redis.scan_iter(match=pattern, count=1000):
-            batch.append(name)
-            if len(batch) >= 1000:
-                await self._redis.delete(*batch)
-                batch = []
-        if batch:
-            await self._redis.delete(*batch)
+        def work() -> None:
+            batch: list[Any] = []
+            for name in self._redis.scan_iter(match=_glob_escape(self._p) + "*", count=1000):
+                batch.append(name)
+                if len(batch) >= 1000:
+                    self._redis.delete(*batch)
+                    batch = []
+            if batch:
+                self._redis.delete(*batch)
+        await self._call(work)
 
     async def close(self) -> None:
-        """Closes the connection pool."""
-        await self._redis.aclose()
+        """Closes the connection pool and the thread."""
+        await self._call(self._redis.close)
+        self._executor.shutdown(wait=True)
 
 
 def _glob_escape(text: str) -> str:

@@ -61,9 +61,13 @@ class Violation:
     description: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
-    """One behaviour event. `sequence` and `ingest_time_us` are 0 until the log assigns them."""
+    """One behaviour event. `sequence` and `ingest_time_us` are 0 until the log assigns them.
+
+    Not frozen: ingest resolves the catalogue and stamps sequence and ingest time in place, which costs a
+    tenth of copying 1,000 events per batch with dataclasses.replace.
+    """
 
     event_id: str
     user_id: str

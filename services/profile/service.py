@@ -17,6 +17,7 @@ from services.profile.catalogue import MAX_ITEMS_PER_CALL, Catalogue, validate_i
 from services.profile.engine import FeatureEngine
 from services.profile.events import MAX_EVENTS_PER_BATCH, IngestRules, validate_event
 from services.profile.features import ItemFeatureValues, UserFeatureValues
+from services.profile.ingest_writer import GroupWriter
 from services.profile.model import ID_RULE, US_PER_S, Event, EventResult, Item, ResultStatus, Violation, valid_id
 from services.profile.profiles import (
     CONSENT_FIELDS,
@@ -26,7 +27,6 @@ from services.profile.profiles import (
     Profile,
     apply_update,
     etag_of,
-    personalization_allowed,
     profile_doc,
     profile_from_doc,
     validate_mask,
@@ -139,6 +139,7 @@ class ProfileService:
         self.policy = policy
         self.verifier = verifier
         self._wall = wall_clock_us or (lambda: int(time.time() * US_PER_S))
+        self._writer = GroupWriter(store, policy.personalization_default_granted, engine.submit)
 
     async def _db(self, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -217,7 +218,9 @@ class ProfileService:
             raise PermissionDenied("the user context names another user", reason="SUBJECT_MISMATCH")
         now = self._wall()
         rules = IngestRules(now, self.policy.retention_us, _allowed(caller_service, self.policy.impression_loggers))
-        events = [replace(e, catalog_id=self.catalogue.resolve(e.catalog_id)) for e in events]
+        for e in events:
+            if not e.catalog_id:
+                e.catalog_id = self.catalogue.default_catalog
         per_event = [validate_event(e, i, rules, self.catalogue) for i, e in enumerate(events)]
         if all_or_nothing and any(per_event):
             raise invalid([v for vs in per_event for v in vs], "the batch has invalid events; nothing was written")
@@ -228,23 +231,19 @@ class ProfileService:
             if not bad and key not in seen:
                 seen.add(key)
                 candidates.append(i)
-        consent: dict[str, int] = await self._db(
-            self.store.sync.consent_of, [events[i].user_id for i in candidates])
-        default = self.policy.personalization_default_granted
-        kept = [i for i in candidates if personalization_allowed(consent.get(events[i].user_id), default)]
-        written: dict[tuple[str, str], int] = await self._db(
-            self.store.sync.append_events, [events[i] for i in kept], now)
-        self.engine.submit([replace(events[i], sequence=written[k], ingest_time_us=now)
-                            for i in kept if (k := (events[i].user_id, events[i].event_id)) in written])
-        kept_set, first = set(kept), set(candidates)
+        try:
+            denied, written = await self._writer.write([events[i] for i in candidates], now)
+        except StoreUnavailable as exc:
+            raise Unavailable("the event log cannot be written; nothing was acknowledged, retry") from exc
+        first = set(candidates)
         results = []
         for i, (event, bad) in enumerate(zip(events, per_event, strict=True)):
             key = (event.user_id, event.event_id)
             if bad:
                 results.append(EventResult(event.event_id, ResultStatus.REJECTED, tuple(bad)))
-            elif not personalization_allowed(consent.get(event.user_id), default):
+            elif event.user_id in denied:
                 results.append(EventResult(event.event_id, ResultStatus.DISCARDED_NO_CONSENT))
-            elif i in first and i in kept_set and key in written:
+            elif i in first and key in written:
                 results.append(EventResult(event.event_id, ResultStatus.ACCEPTED))
             else:  # already in the log, or a repeat of an earlier event of this batch
                 results.append(EventResult(event.event_id, ResultStatus.DUPLICATE))
@@ -405,6 +404,7 @@ class ProfileService:
         touched = await self._db(self.store.sync.user_item_keys, user_id)
         events, had_profile, had_consent = await self._db(self.store.sync.delete_user, user_id)
         features = await self.engine.features.delete_user(user_id)
+        self.engine.forget(user_id)
         # Item features are aggregates: recompute the user's items from what remains, as a rebuild would.
         await self.engine.recompute_items(sorted(touched))
         already = not (events or had_profile or had_consent or features)

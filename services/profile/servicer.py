@@ -9,11 +9,12 @@ from grpc.aio import ServicerContext as Ctx
 
 from services.profile import convert
 from services.profile.convert import opt_ts, us_to_ts
+from services.profile.model import Item
 from services.profile.service import ProfileService
 from services.profile.store import EventQuery
 from shared.context import current_caller
 from shared.errors import DomainError
-from shopmesh.common.v1 import account_pb2
+from shopmesh.common.v1 import account_pb2, features_pb2
 from shopmesh.profile.v1 import profile_service_pb2 as pb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 
@@ -35,6 +36,14 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
 
     def __init__(self, service: ProfileService):
         self.service = service
+        self._templates: dict[tuple[str, str], tuple[int, features_pb2.ItemFeatures]] = {}
+
+    def _template(self, item: Item) -> features_pb2.ItemFeatures:
+        key = (item.catalog_id, item.item_id)
+        cached = self._templates.get(key)
+        if cached is None or cached[0] != item.update_time_us:
+            cached = self._templates[key] = (item.update_time_us, convert.item_features_template(item))
+        return cached[1]
 
     # --- catalogue ------------------------------------------------------------------------------------------
 
@@ -90,7 +99,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
                                                           opt_ts(request, "as_of_time"))
         return pb.GetItemFeaturesResponse(results=[
             pb.ItemFeaturesResult(item_id=i, missing=True) if item is None or values is None else
-            pb.ItemFeaturesResult(item_id=i, features=convert.item_features_to_pb(item, values, as_of))
+            pb.ItemFeaturesResult(item_id=i, features=convert.item_features_to_pb(self._template(item), values, as_of))
             for i, (item, values) in zip(request.item_ids, rows, strict=True)])
 
     async def ListPopularItems(self, request: pb.ListPopularItemsRequest,
