@@ -18,8 +18,9 @@ from services.vault.keys import ensure_key_dir
 from services.vault.servicer import VaultServicer
 from services.vault.settings import VaultSettings
 from shared.server import ServiceHost
-from shared.tls import TlsFiles, create_ca, issue_service_cert
-from shared.usercontext import UserContextSigner, generate_keypair
+from shared.tls import TlsFiles
+from shared.usercontext import UserContextSigner
+from shopmesh.certs import ensure_certs
 from shopmesh.vault.v1 import vault_service_pb2_grpc
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -31,10 +32,7 @@ BACKENDS = ("sqlite", "postgres")
 def vault_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A mesh CA, a certificate per identity, and the user-context key pair."""
     certs = tmp_path_factory.mktemp("vault-certs")
-    create_ca(certs)
-    for name in IDENTITIES:
-        issue_service_cert(certs, name)
-    generate_keypair(certs / "user-context.key", certs / "user-context.pub")
+    ensure_certs(certs, IDENTITIES)
     return certs
 
 
