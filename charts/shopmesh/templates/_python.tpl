@@ -1,0 +1,146 @@
+{{/*
+The settings, volumes and mounts of a Python service container, shared by its Deployment and its migrations
+Job so both see the same configuration. Arguments: root, name, c (the resolved component).
+The env names are the service's pydantic settings (SHOPMESH_<SERVICE>_<FIELD>), as shopmesh/mesh.py wires
+them for the local mesh.
+*/}}
+
+{{- define "shopmesh.python.env" -}}
+{{- $root := .root -}}{{- $name := .name -}}{{- $c := .c -}}
+{{- $prefix := printf "SHOPMESH_%s_" (upper $name) -}}
+{{- $settings := dict "SERVICE_NAME" $name "PORT" (toString $c.ports.grpc) "HEALTH_PORT" (toString $c.ports.health) "METRICS_PORT" (toString $c.ports.metrics) -}}
+{{- if $root.Values.mesh.plaintext -}}
+{{- $_ := set $settings "PLAINTEXT" "true" -}}
+{{- else -}}
+{{- $_ := set $settings "CERTS_DIR" "/var/run/secrets/shopmesh/tls" -}}
+{{- end -}}
+{{- $publicKeys := list -}}
+{{- range $root.Values.secrets.userContext.publicKeys -}}
+{{- $publicKeys = append $publicKeys (printf "/var/run/secrets/shopmesh/user-context/%s" .) -}}
+{{- end -}}
+{{- $_ := set $settings "USER_CONTEXT_PUBLIC_KEYS" (toJson $publicKeys) -}}
+{{- range $peer, $suffix := $c.dependsOn -}}
+{{- $_ := set $settings $suffix (printf "%s:%s" (include "shopmesh.componentName" (dict "root" $root "name" $peer)) (include "shopmesh.grpcPort" (dict "root" $root "name" $peer))) -}}
+{{- end -}}
+{{- range $c.mounts -}}
+{{- if .env -}}
+{{- $_ := set $settings .env (ternary (printf "%s/%s" .path (default "" .key)) .path (not (empty .key))) -}}
+{{- end -}}
+{{- end -}}
+{{- if $c.models -}}
+{{- $_ := set $settings "MODELS_DIR" $root.Values.modelRepository.mountPath -}}
+{{- end -}}
+{{- range $key, $value := $c.env -}}
+{{- $_ := set $settings $key (toString $value) -}}
+{{- end -}}
+- name: SHOPMESH_HOME
+  value: /var/lib/shopmesh
+- name: PYTHONUNBUFFERED
+  value: "1"
+- name: PYTHONDONTWRITEBYTECODE
+  value: "1"
+{{- range $key := keys $settings | sortAlpha }}
+- name: {{ printf "%s%s" $prefix $key }}
+  value: {{ index $settings $key | quote }}
+{{- end }}
+{{- range $store := list "postgresql" "redis" }}
+{{- range $suffix, $key := (index (default dict $c.datastores) $store) }}
+- name: {{ printf "%s%s" $prefix $suffix }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "shopmesh.datastoreSecret" (dict "root" $root "store" $store) }}
+      key: {{ $key }}
+{{- end }}
+{{- end }}
+{{- with $c.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "shopmesh.python.volumes" -}}
+{{- $root := .root -}}{{- $name := .name -}}{{- $c := .c -}}
+- name: tmp
+  emptyDir: {sizeLimit: {{ $c.scratchSizeLimit }}}
+- name: state
+  emptyDir: {sizeLimit: {{ $c.scratchSizeLimit }}}
+{{- if not $root.Values.mesh.plaintext }}
+{{ include "shopmesh.tlsVolume" (dict "root" $root "name" $name) }}
+{{- end }}
+- name: user-context
+  secret:
+    secretName: {{ include "shopmesh.secretName" (dict "root" $root "secret" "userContext") }}
+    defaultMode: 0440
+    items:
+      {{- range $root.Values.secrets.userContext.publicKeys }}
+      - {key: {{ . }}, path: {{ . }}}
+      {{- end }}
+{{- range $i, $m := $c.mounts }}
+- name: {{ printf "mount-%d" $i }}
+  secret:
+    secretName: {{ include "shopmesh.secretName" (dict "root" $root "secret" $m.secret) }}
+    defaultMode: 0440
+    {{- if $m.key }}
+    items:
+      - {key: {{ $m.key }}, path: {{ $m.key }}}
+    {{- end }}
+{{- end }}
+{{- if $c.models }}
+{{ include "shopmesh.models.volume" $root }}
+{{- end }}
+{{- end -}}
+
+{{- define "shopmesh.python.volumeMounts" -}}
+{{- $root := .root -}}{{- $c := .c -}}
+- {name: tmp, mountPath: /tmp}
+- {name: state, mountPath: /var/lib/shopmesh}
+{{- if not $root.Values.mesh.plaintext }}
+- {name: mesh-tls, mountPath: /var/run/secrets/shopmesh/tls, readOnly: true}
+{{- end }}
+- {name: user-context, mountPath: /var/run/secrets/shopmesh/user-context, readOnly: true}
+{{- range $i, $m := $c.mounts }}
+- {name: {{ printf "mount-%d" $i }}, mountPath: {{ $m.path }}, readOnly: true}
+{{- end }}
+{{- if $c.models }}
+- {name: models, mountPath: {{ $root.Values.modelRepository.mountPath }}, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{/* The model repository volume, and the init container that fills it from the models image. */}}
+{{- define "shopmesh.models.volume" -}}
+{{- if eq .Values.modelRepository.source "volume" }}
+- name: models
+  persistentVolumeClaim:
+    claimName: {{ required "modelRepository.volume.claimName is required when modelRepository.source is volume" .Values.modelRepository.volume.claimName }}
+    readOnly: true
+{{- else }}
+- name: models
+  emptyDir: {sizeLimit: 4Gi}
+{{- end }}
+{{- end -}}
+
+{{/* Arguments: root, c. Copies the repository out of the models image (source: image); nothing otherwise. */}}
+{{- define "shopmesh.models.init" -}}
+{{- if eq .root.Values.modelRepository.source "image" }}
+initContainers:
+  - name: models
+    image: {{ include "shopmesh.modelsImage" .root }}
+    imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+    # cp -a keeps the hard links between artifacts/ and the Triton variants, so each payload is stored once.
+    command: [cp, -a, /models/., /mnt/models/]
+    securityContext: {{- toYaml .root.Values.default.securityContext | nindent 6 }}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+      limits: {memory: 256Mi}
+    volumeMounts:
+      - {name: models, mountPath: /mnt/models}
+{{- end }}
+{{- end -}}
+
+{{/* Native gRPC probe on the plaintext health port: port, p (probe settings). */}}
+{{- define "shopmesh.grpcProbe" -}}
+grpc:
+  port: {{ .port }}
+periodSeconds: {{ .p.periodSeconds }}
+failureThreshold: {{ .p.failureThreshold }}
+timeoutSeconds: {{ .p.timeoutSeconds }}
+{{- end -}}
