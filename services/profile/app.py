@@ -9,6 +9,7 @@ from services.profile.catalogue import Catalogue
 from services.profile.engine import FeatureEngine
 from services.profile.feature_store import FeatureStore
 from services.profile.features import FeatureConfig
+from services.profile.order_service import OrderService
 from services.profile.service import Policy, ProfileService
 from services.profile.servicer import SERVICE_NAME, ProfileServicer
 from services.profile.settings import ProfileDataSettings, ProfileSettings, StoreSettings
@@ -94,7 +95,8 @@ def build(settings: ProfileSettings) -> ProfileApp:
     service = build_service(settings.stores(), settings.feature_config(), policy_of(settings),
                             settings.default_catalog, wall_clock=settings.online_clock == "wall",
                             verifier=vault if settings.verify_tokens_with_vault else None)
-    servicer = ProfileServicer(service)
+    orders = OrderService(service.store, frozenset(settings.order_feeds), frozenset(settings.order_systems))
+    servicer = ProfileServicer(service, orders)
     host = ServiceHost(settings, lambda server: pb_grpc.add_ProfileServiceServicer_to_server(servicer, server),
                        [SERVICE_NAME])
     return ProfileApp(host, servicer, service, channels)

@@ -16,7 +16,12 @@ from collections.abc import Iterator
 from os import PathLike
 
 from services.profile.model import US_PER_S, Event, EventOrigin, EventType, Item
+from services.profile.orders import OrderEventIn
 from shopmesh.data import clothing, movielens
+from shopmesh.data.order_events import OrderEvent as SimOrderEvent
+from shopmesh.data.order_events import Placed as PlacedPayload
+from shopmesh.data.orders import simulate_orders
+from shopmesh.data.purchases import movielens_purchases
 from shopmesh.data.records import CatalogueItem
 
 MOVIELENS_CATALOG = movielens.CATALOGUE
@@ -76,3 +81,77 @@ def movielens_events(data_dir: Pathish = None, limit: int | None = None) -> Iter
             yield Event(event_id=f"{base}-{suffix}", user_id=user, event_type=kind, event_time_us=at,
                         catalog_id=MOVIELENS_CATALOG, item_id=item, quantity=1 if kind == EventType.PURCHASE else 0,
                         origin=EventOrigin.DATASET_REPLAY)
+
+
+_METHODS = {"card": 1, "paypal": 2, "alipay": 3, "wechat_pay": 4}
+
+
+def _cents(amount_cents: int, currency: str) -> dict[str, object]:
+    return {"currency_code": currency, "amount_micros": amount_cents * 10_000}
+
+
+def movielens_order_events(data_dir: Pathish = None, limit: int | None = None) -> list[OrderEventIn]:
+    """The order-history simulator's events for MovieLens purchases (of the first `limit` ratings when given),
+    as the shop's order feed sends them.
+
+    The simulator's `return_received` and `refund_initiated` steps have no order event in the contract (the
+    mirror records a pending refund at the cancellation or return request), `points_restored` arrives as
+    points earned, and `points_reversed` has no event of its own, so mirrored balances can stay a little
+    above the simulator's own `balance_after`.
+    """
+    items = {m.item_id: m for m in movielens.load_items(data_dir)}
+    interactions = movielens.load_interactions(data_dir)
+    events = simulate_orders(movielens_purchases(interactions[:limit] if limit is not None else interactions),
+                             {i: m.price_cents for i, m in items.items()})
+    out: list[OrderEventIn] = []
+    placed: dict[str, PlacedPayload] = {}
+    for e in events:
+        payload = _order_payload(e, items, placed)
+        if payload is None:
+            continue
+        kind, body = payload
+        out.append(OrderEventIn(order_event_id=e.event_id, order_id=e.order_id,
+                                user_id=movielens_user_id(e.user_id), event_time_us=int(e.event_time.timestamp()) *
+                                US_PER_S, synthetic=True, kind=kind, payload=body))
+    return out
+
+
+def _order_payload(e: SimOrderEvent, items: dict[int, movielens.MovieItem],
+                   placed: dict[str, PlacedPayload]) -> tuple[str, dict[str, object]] | None:
+    p = e.payload
+    kind = str(e.kind)
+    if isinstance(p, PlacedPayload):
+        placed[e.order_id] = p
+        lines = [{"line_id": str(i + 1), "item_id": movielens_item_id(line.item_id),
+                  "title": items[line.item_id].title, "quantity": line.qty,
+                  "unit_price": _cents(line.unit_price_cents, p.currency)} for i, line in enumerate(p.lines)]
+        return "placed", {"catalog_id": MOVIELENS_CATALOG, "lines": lines,
+                          "subtotal": _cents(p.subtotal_cents, p.currency),
+                          "shipping_fee": _cents(p.shipping_cents, p.currency),
+                          "discount": _cents(p.points_discount_cents, p.currency),
+                          "total": _cents(p.total_cents, p.currency), "destination_country_code": "US"}
+    currency = placed[e.order_id].currency if e.order_id in placed else "USD"
+    if kind == "paid":
+        return "paid", {"payment_method": _METHODS.get(str(p.payment_method), 5),  # type: ignore[union-attr]
+                        "amount": _cents(p.amount_cents, currency)}  # type: ignore[union-attr]
+    if kind == "cancelled":
+        return "cancelled", {"reason": p.reason}  # type: ignore[union-attr]
+    if kind == "shipped":
+        return "shipped", {"shipment_id": "1", "carrier": p.carrier, "tracking_number": p.tracking_number,  # type: ignore[union-attr]
+                           "estimated_delivery_time": int(p.estimated_delivery.timestamp()) * US_PER_S}  # type: ignore[union-attr]
+    if kind == "delivered":
+        return "delivered", {"shipment_id": "1"}
+    if kind == "return_requested":
+        order_lines = placed[e.order_id].lines
+        wanted = {line.item_id for line in p.lines}  # type: ignore[union-attr]
+        return "return_requested", {"return_id": f"R{e.order_id[1:]}", "reason": p.reason,  # type: ignore[union-attr]
+                                    "line_ids": [str(i + 1) for i, line in enumerate(order_lines)
+                                                 if line.item_id in wanted]}
+    if kind == "refunded":
+        return "refunded", {"refund_id": f"F{e.event_id[-8:]}", "amount": _cents(p.amount_cents, currency),  # type: ignore[union-attr]
+                            "expected_complete_time": int(p.expected_by.timestamp()) * US_PER_S}  # type: ignore[union-attr]
+    if kind in ("points_earned", "points_redeemed"):
+        return kind, {"points": p.points}  # type: ignore[union-attr]
+    if kind == "points_restored":
+        return "points_earned", {"points": p.points}  # type: ignore[union-attr]
+    return None

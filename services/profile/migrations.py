@@ -52,6 +52,39 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             update_time_us BIGINT NOT NULL
         )""",
     )),
+    (2, "order mirror, points, outbox", (
+        """CREATE TABLE order_events (
+            order_event_id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            event_time_us BIGINT NOT NULL,
+            kind TEXT NOT NULL
+        )""",
+        "CREATE INDEX order_events_user ON order_events (user_id)",
+        """CREATE TABLE orders (
+            order_id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            status SMALLINT NOT NULL,
+            place_time_us BIGINT NOT NULL,
+            doc TEXT NOT NULL
+        )""",
+        "CREATE INDEX orders_user ON orders (user_id, place_time_us)",
+        """CREATE TABLE points (
+            user_id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL
+        )""",
+        """CREATE TABLE outbox (
+            sequence {id},
+            request_id TEXT NOT NULL UNIQUE,
+            kind SMALLINT NOT NULL,
+            user_id TEXT NOT NULL,
+            order_id TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            create_time_us BIGINT NOT NULL,
+            ack_time_us BIGINT
+        )""",
+        "CREATE INDEX outbox_user ON outbox (user_id)",
+    )),
 )
 
 AUTO_ID = {

@@ -9,7 +9,9 @@ from grpc.aio import ServicerContext as Ctx
 
 from services.profile import convert
 from services.profile.convert import opt_ts, us_to_ts
+from services.profile.convert_orders import order_event_from_pb, order_to_pb, outbox_to_pb, points_to_pb, refund_to_pb
 from services.profile.model import Item
+from services.profile.order_service import ADDRESS_CHANGE, CANCELLATION, OrderService
 from services.profile.service import ProfileService
 from services.profile.store import EventQuery
 from shared.context import current_caller
@@ -21,12 +23,6 @@ from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ProfileService"].full_name
 
 
-class NotImplementedYet(DomainError):
-    """An RPC of the contract this build does not serve yet (order mirror, outbox, export of orders)."""
-
-    code = grpc.StatusCode.UNIMPLEMENTED
-
-
 def _context_user() -> str | None:
     return current_caller().user_id
 
@@ -34,8 +30,9 @@ def _context_user() -> str | None:
 class ProfileServicer(pb_grpc.ProfileServiceServicer):
     """Thin protobuf adapter over a ProfileService."""
 
-    def __init__(self, service: ProfileService):
+    def __init__(self, service: ProfileService, orders: OrderService):
         self.service = service
+        self.orders = orders
         self._templates: dict[tuple[str, str], tuple[int, features_pb2.ItemFeatures]] = {}
 
     def _template(self, item: Item) -> features_pb2.ItemFeatures:
@@ -109,6 +106,58 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         return pb.ListPopularItemsResponse(items=[pb.PopularItem(item_id=i, popularity=p) for i, p in items],
                                            as_of_time=us_to_ts(as_of))
 
+    # --- orders ---------------------------------------------------------------------------------------------
+
+    async def ApplyOrderEvents(self, request: pb.ApplyOrderEventsRequest,
+                               context: Ctx) -> pb.ApplyOrderEventsResponse:
+        results = await self.orders.apply([order_event_from_pb(e) for e in request.events],
+                                          current_caller().service)
+        return pb.ApplyOrderEventsResponse(results=[convert.result_to_pb(r) for r in results])
+
+    async def ListOrders(self, request: pb.ListOrdersRequest, context: Ctx) -> pb.ListOrdersResponse:
+        orders, token = await self.orders.list_orders(request.user_id, list(request.statuses), request.page_size,
+                                                      request.page_token, _context_user())
+        return pb.ListOrdersResponse(orders=[order_to_pb(o) for o in orders], next_page_token=token)
+
+    async def GetOrder(self, request: pb.GetOrderRequest, context: Ctx) -> pb.GetOrderResponse:
+        order = await self.orders.get_order(request.user_id, request.order_id, _context_user())
+        return pb.GetOrderResponse(order=order_to_pb(order),
+                                   shipping_address_token=order.get("shipping_address_token", ""))
+
+    async def GetRefundStatus(self, request: pb.GetRefundStatusRequest, context: Ctx) -> pb.GetRefundStatusResponse:
+        refunds = await self.orders.refunds(request.user_id, request.order_id, _context_user())
+        return pb.GetRefundStatusResponse(refunds=[refund_to_pb(r) for r in refunds])
+
+    async def GetPointsBalance(self, request: pb.GetPointsBalanceRequest,
+                               context: Ctx) -> pb.GetPointsBalanceResponse:
+        return points_to_pb(*await self.orders.points(request.user_id, _context_user()))
+
+    async def RequestCancellation(self, request: pb.RequestCancellationRequest,
+                                  context: Ctx) -> pb.RequestCancellationResponse:
+        entry, duplicate = await self.orders.request(
+            CANCELLATION, request.user_id, request.order_id, request_id=request.request_id,
+            doc={"line_ids": list(request.line_ids), "reason": request.reason}, context_user=_context_user())
+        return pb.RequestCancellationResponse(entry=outbox_to_pb(entry), duplicate=duplicate)
+
+    async def RequestAddressChange(self, request: pb.RequestAddressChangeRequest,
+                                   context: Ctx) -> pb.RequestAddressChangeResponse:
+        entry, duplicate = await self.orders.request(
+            ADDRESS_CHANGE, request.user_id, request.order_id, request_id=request.request_id,
+            doc={"shipping_address_token": request.shipping_address_token,
+                 "destination_country_code": request.destination_country_code}, context_user=_context_user())
+        return pb.RequestAddressChangeResponse(entry=outbox_to_pb(entry), duplicate=duplicate)
+
+    async def ListOutboxEntries(self, request: pb.ListOutboxEntriesRequest,
+                                context: Ctx) -> pb.ListOutboxEntriesResponse:
+        entries = await self.orders.list_outbox(request.after_sequence, request.page_size, request.include_acked,
+                                                current_caller().service)
+        return pb.ListOutboxEntriesResponse(entries=[outbox_to_pb(e) for e in entries])
+
+    async def AckOutboxEntries(self, request: pb.AckOutboxEntriesRequest,
+                               context: Ctx) -> pb.AckOutboxEntriesResponse:
+        count = await self.orders.ack_outbox(list(request.sequences), current_caller().service)
+        return pb.AckOutboxEntriesResponse(acked_count=count)
+
     # --- profiles and consent -------------------------------------------------------------------------------
 
     async def _consent_pb(self, user_id: str) -> account_pb2.Consent:
@@ -146,17 +195,33 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         except DomainError as exc:
             if exc.code != grpc.StatusCode.NOT_FOUND:
                 raise
-        as_of, values = await self.service.user_features(request.user_id, "", None, user)
+        try:
+            as_of, values = await self.service.user_features(request.user_id, "", None, user)
+        except DomainError as exc:  # no default catalogue loaded yet: no features to export
+            if exc.code != grpc.StatusCode.NOT_FOUND:
+                raise
+            values = None
         if values is not None:
             first.features.CopyFrom(convert.user_features_to_pb(
                 request.user_id, self.service.catalogue.default_catalog, as_of, values))
         yield first
+        orders, token = await self.orders.list_orders(request.user_id, [], 100, "", user)
+        while orders:
+            yield pb.ExportUserResponse(orders=[order_to_pb(o) for o in orders])
+            if not token:
+                break
+            orders, token = await self.orders.list_orders(request.user_id, [], 100, token, user)
         async for events in self.service.export_events(request.user_id):
             yield pb.ExportUserResponse(events=[convert.event_to_pb(e) for e in events])
+        entries = await self.orders.user_outbox(request.user_id)
+        for start in range(0, len(entries), 1000):
+            yield pb.ExportUserResponse(outbox_entries=[outbox_to_pb(e) for e in entries[start:start + 1000]])
 
     async def DeleteUser(self, request: pb.DeleteUserRequest, context: Ctx) -> pb.DeleteUserResponse:
         done = await self.service.delete_user(request.user_id, _context_user())
+        orders, outbox = await self.orders.delete_user(request.user_id)
         return pb.DeleteUserResponse(
-            already_deleted=done.already_deleted, deleted_event_count=done.deleted_event_count,
+            already_deleted=done.already_deleted and not (orders or outbox), deleted_order_count=orders,
+            deleted_outbox_entry_count=outbox, deleted_event_count=done.deleted_event_count,
             deleted_profile=done.deleted_profile, deleted_features=done.deleted_features,
             delete_time=us_to_ts(done.delete_time_us))

@@ -61,6 +61,10 @@ class ProfileDataSettings(BaseSettings):
                                    description="Identities allowed ReadEvents.")
     impression_loggers: list[str] = Field(default_factory=lambda: ["gateway"],
                                           description="Identities allowed IMPRESSION events.")
+    order_feeds: list[str] = Field(default_factory=lambda: ["orders", "profile", "loader"],
+                                   description="Identities allowed ApplyOrderEvents (the shop's order feed).")
+    order_systems: list[str] = Field(default_factory=lambda: ["orders"],
+                                     description="Identities allowed to drain the outbox (the shop's order system).")
 
     def stores(self) -> StoreSettings:
         """The storage part of these settings."""

@@ -30,7 +30,8 @@ def add_load_parser(commands: Any) -> None:
     load = commands.add_parser(
         "load", help="load MovieLens-100K as the default shop (and the clothing catalogue) into the profile store",
         description="Writes the MovieLens catalogue and replays its 100,000 ratings as behaviour events (view, "
-        "click for ratings >= 3, purchase for ratings >= 4) in time order, and writes the clothing catalogue. "
+        "click for ratings >= 3, purchase for ratings >= 4) in time order, feeds the order-history simulator's "
+        "order events for those purchases to the order mirror, and writes the clothing catalogue. "
         "Idempotent: event ids are deterministic. Needs `shopmesh data fetch` first.")
     load.add_argument("--data-dir", default=None, help="where `shopmesh data fetch` put the data sets")
     load.add_argument("--limit", type=int, default=None, help="replay only the first N ratings")
@@ -74,7 +75,7 @@ async def load_datasets(data_dir: str | None, limit: int | None, clothing: bool)
     from services.profile.settings import ProfileDataSettings
 
     service = build_offline(ProfileDataSettings())
-    counts = {"items": 0, "events": 0, "accepted": 0}
+    counts = {"items": 0, "events": 0, "accepted": 0, "order_events": 0}
     try:
         await service.start()
         items = dataload.movielens_items(data_dir) + (dataload.clothing_items(data_dir) if clothing else [])
@@ -92,11 +93,24 @@ async def load_datasets(data_dir: str | None, limit: int | None, clothing: bool)
             counts["accepted"] += await _ingest(service, batch)
             counts["events"] += len(batch)
         await service.engine.drain()
+        counts["order_events"] = await _apply_orders(service, dataload.movielens_order_events(data_dir, limit))
     finally:
         await service.engine.stop()
         await service.engine.features.close()
         await service.store.close()
     return counts
+
+
+async def _apply_orders(service: Any, events: list[Any]) -> int:
+    from services.profile.model import ResultStatus
+    from services.profile.order_service import OrderService
+
+    orders = OrderService(service.store, frozenset(), frozenset())
+    accepted = 0
+    for start in range(0, len(events), 1000):
+        results = await orders.apply(events[start:start + 1000], None)
+        accepted += sum(1 for r in results if r.status == ResultStatus.ACCEPTED)
+    return accepted
 
 
 async def _ingest(service: Any, batch: list[Any]) -> int:
@@ -117,6 +131,6 @@ def run_load(args: argparse.Namespace) -> int:
     except (DataNotFetchedError, StoreUnavailable, OSError) as exc:
         print(f"shopmesh data load: {exc}", file=sys.stderr)
         return 1
-    print(f"Loaded {counts['items']:,} items and replayed {counts['events']:,} events "
-          f"({counts['accepted']:,} new) in {time.monotonic() - started:.1f} s.")
+    print(f"Loaded {counts['items']:,} items, replayed {counts['events']:,} events ({counts['accepted']:,} new) "
+          f"and {counts['order_events']:,} new order events in {time.monotonic() - started:.1f} s.")
     return 0

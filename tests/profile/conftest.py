@@ -27,7 +27,7 @@ from tests.profile.fake_vault import FakeVault, build_fake_vault
 
 POSTGRES_DSN = os.environ.get("SHOPMESH_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SHOPMESH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-IDENTITIES = ("profile", "vault", "gateway", "loader", "trainer", "support")
+IDENTITIES = ("profile", "vault", "gateway", "loader", "trainer", "support", "orders")
 PROFILE_SERVICE = pb.DESCRIPTOR.services_by_name["ProfileService"]
 
 
@@ -151,7 +151,7 @@ class Running:
 def stubs_for(certs: Path, port: int) -> tuple[dict[str, pb_grpc.ProfileServiceStub], list[ChannelFactory]]:
     """One stub per client identity to a profile server on 127.0.0.1:port."""
     stubs, factories = {}, []
-    for identity in ("gateway", "loader", "trainer", "support"):
+    for identity in ("gateway", "loader", "trainer", "support", "orders"):
         factory = ChannelFactory(TlsFiles.in_dir(certs, identity))
         factories.append(factory)
         stubs[identity] = pb_grpc.ProfileServiceStub(
