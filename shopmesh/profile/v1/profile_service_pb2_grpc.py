@@ -205,7 +205,11 @@ class ProfileServiceServicer:
         invalid ones are REJECTED with field violations; events of users without
         personalisation consent are DISCARDED_NO_CONSENT. The call returns OK
         with one EventResult per event in request order, even when some or all
-        were rejected. With all_or_nothing = true the batch is validated first
+        were rejected. An event repeated within one batch is written once: the
+        first occurrence is ACCEPTED, the others DUPLICATE. A call carrying an
+        end-user context may only send that user's events (PERMISSION_DENIED,
+        SUBJECT_MISMATCH, nothing written). Accepted events show in the online
+        features within one second. With all_or_nothing = true the batch is validated first
         and, if any event is invalid, the call fails INVALID_ARGUMENT with a
         BadRequest listing every violation ("events[3].event_time"
         EVENT_TIME_IN_FUTURE) and nothing is written.
@@ -250,6 +254,11 @@ class ProfileServiceServicer:
         as_of_time in the past they are computed from the log up to that event
         time (point-in-time correct, slower: for training and replays). A user
         with no events comes back with missing = true and empty features.
+        "Now" is event time, never the wall clock by default: the catalogue's
+        latest applied event time (the service's `online_clock` setting may
+        choose the wall clock instead), so a shop replaying 1998 data serves
+        1998 windows; features.as_of_time says which time was used. IN_FUTURE
+        is judged against the server's clock.
 
         Errors: INVALID_ARGUMENT ("user_id" REQUIRED or MALFORMED_ID;
         "as_of_time" IN_FUTURE); NOT_FOUND (UNKNOWN_CATALOG).
@@ -419,12 +428,19 @@ class ProfileServiceServicer:
         only. Consent is not changed here (UpdateConsent). Idempotent: the same
         request leaves the same profile.
 
+        Every token set is checked with the vault (Detokenize, masked, purpose
+        profile.read_profile, with the end user's context forwarded): it must
+        be this user's and of the field's PII type, so calls that set tokens
+        carry the user's context.
+
         Errors: INVALID_ARGUMENT ("update_mask" REQUIRED or UNKNOWN_FIELD or
         READ_ONLY_FIELD for consent, user_id, timestamps; "profile.email_token"
         and the other token fields MALFORMED_TOKEN: a plain value where a token
-        belongs); NOT_FOUND (no profile and allow_missing false); ABORTED
+        belongs, UNKNOWN_TOKEN, TOKEN_OF_ANOTHER_USER or WRONG_TOKEN_TYPE);
+        NOT_FOUND (no profile and allow_missing false); ABORTED
         (ErrorInfo reason ETAG_MISMATCH: profile.etag was set and the profile
-        changed since; read again and retry).
+        changed since; read again and retry); UNAVAILABLE (the vault cannot
+        check the tokens; nothing was written).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -467,8 +483,10 @@ class ProfileServiceServicer:
 
     def DeleteUser(self, request, context):
         """Deletes a user's events, features, orders, outbox entries, profile and
-        consent for real (not a flag). Idempotent: deleting a deleted or unknown
-        user succeeds with already_deleted = true.
+        consent for real (not a flag). The features of the items the user acted
+        on are recomputed without the user's events, as a rebuild would give.
+        Idempotent: deleting a deleted or unknown user succeeds with
+        already_deleted = true.
 
         Errors: INVALID_ARGUMENT ("user_id" REQUIRED).
         """
