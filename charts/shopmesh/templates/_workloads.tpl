@@ -126,8 +126,8 @@ timeoutSeconds: {{ .p.timeoutSeconds }}
 {{- $resources := deepCopy $c.resources -}}
 {{- if $c.gpu.enabled -}}
 {{- /* An extended resource must be equal in requests and limits. */ -}}
-{{- $_ := set $resources "limits" (merge (dict "nvidia.com/gpu" (int $c.gpu.count)) (default dict $resources.limits)) -}}
-{{- $_ := set $resources "requests" (merge (dict "nvidia.com/gpu" (int $c.gpu.count)) (default dict $resources.requests)) -}}
+{{- $_ := set $resources "limits" (merge (dict "nvidia.com/gpu" (toString (int $c.gpu.count))) (default dict $resources.limits)) -}}
+{{- $_ := set $resources "requests" (merge (dict "nvidia.com/gpu" (toString (int $c.gpu.count))) (default dict $resources.requests)) -}}
 {{- end -}}
 - name: {{ .name }}
   image: {{ default (include "shopmesh.image" .) $c.image }}
