@@ -33,11 +33,12 @@ def schemas() -> Iterator[dict[str, str]]:
 
 @pytest.mark.parametrize("component", ["vault", "profile"])
 def test_hook_job_migrates_a_fresh_database(render: Render, schemas: dict[str, str], component: str) -> None:
-    job = next(o for o in render() if o["kind"] == "Job" and o["metadata"]["name"] == f"shopmesh-{component}-migrations")
+    name = f"shopmesh-{component}-migrations"
+    job = next(o for o in render() if o["kind"] == "Job" and o["metadata"]["name"] == name)
     container = job["spec"]["template"]["spec"]["containers"][0]
     env = {"PATH": "/usr/bin:/bin"}
     for entry in container["env"]:
-        env[entry["name"]] = entry["value"] if "value" in entry else PG_DSN  # DSNs come from the Secret
+        env[entry["name"]] = entry.get("value", PG_DSN)  # the DSNs come from the Secret
     env.update(schemas)
     command = [sys.executable if part == "python" else part for part in container["command"]]
     for attempt in range(2):  # the second run finds everything applied and changes nothing
