@@ -6,14 +6,25 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from shopmesh.cli import certs_cmd, data_cmd, demo_cmd, features_cmd, mesh_cmd, models_cmd, support_cmd, vault_cmd
+from shopmesh.cli import (
+    certs_cmd,
+    data_cmd,
+    demo_cmd,
+    eval_cmd,
+    features_cmd,
+    mesh_cmd,
+    models_cmd,
+    support_cmd,
+    vault_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Builds the whole command tree; each command module adds its own sub-commands."""
     parser = argparse.ArgumentParser(prog="shopmesh", description="Run and operate the shopmesh mesh.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (mesh_cmd, certs_cmd, data_cmd, features_cmd, demo_cmd, models_cmd, vault_cmd, support_cmd):
+    for module in (mesh_cmd, certs_cmd, data_cmd, features_cmd, demo_cmd, models_cmd, vault_cmd, support_cmd,
+                   eval_cmd):
         module.add_parser(subparsers)
     return parser
 

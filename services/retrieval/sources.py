@@ -1,0 +1,156 @@
+"""Candidate sources over one snapshot. Each returns (positions, scores) best first, already filtered.
+
+`allowed` is the request's filter mask over item positions (shard ownership, stock, purchases, explicit
+filters, excluded ids); sources cut to their quota after it, so a filter never starves a source that had
+more to give.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from services.retrieval.snapshot import Snapshot
+from services.retrieval.vector_index import VectorIndex
+
+Proposal = tuple[np.ndarray, np.ndarray]
+EMPTY: Proposal = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+TEXT_ANCHORS = 3
+"""Recent items whose text neighbours are looked up (each a FAISS query)."""
+RECENCY_DECAY = 0.8
+
+
+def top_allowed(scores: np.ndarray, allowed: np.ndarray, k: int, floor: float = -np.inf) -> Proposal:
+    """The k best allowed positions of a full score vector with score > floor, ties by position."""
+    masked = np.where(allowed & (scores > floor), scores, -np.inf)
+    k = min(k, int(np.isfinite(masked).sum()))
+    if k <= 0:
+        return EMPTY
+    part = np.argpartition(-masked, k - 1)[:k]
+    order = part[np.lexsort((part, -masked[part]))]
+    return order.astype(np.int64), masked[order].astype(np.float32)
+
+
+def search_index(index: VectorIndex, keys: np.ndarray, query: np.ndarray, allowed: np.ndarray, k: int) -> Proposal:
+    """ANN search mapped to item positions and filtered; widens the search when filters eat the results."""
+    want = min(index.size, max(2 * k, k + 64))
+    while True:
+        result = index.search(query, want)[0]
+        positions = keys[result.positions]
+        keep = allowed[positions]
+        if keep.sum() >= k or want >= index.size:
+            return positions[keep][:k], result.scores[keep][:k]
+        want = min(index.size, want * 4)
+
+
+def ann(snapshot: Snapshot, vector: np.ndarray, allowed: np.ndarray, k: int) -> Proposal:
+    """USER_VECTOR_ANN: the user vector against the learned index."""
+    assert snapshot.learned_index is not None
+    return search_index(snapshot.learned_index, snapshot.learned_keys, vector, allowed, k)
+
+
+def co_visitation(snapshot: Snapshot, history: list[int], allowed: np.ndarray, k: int) -> Proposal:
+    """CO_VISITATION: recency-weighted neighbours of the last items (history oldest first)."""
+    return top_allowed(snapshot.co_visitation.score_history(history), allowed, k, floor=0.0)
+
+
+def text_vectors(snapshot: Snapshot, positions: list[int]) -> tuple[np.ndarray, list[int]]:
+    """Stored text vectors of the given item positions that are in the text index (and which ones)."""
+    if snapshot.text_index is None or not positions:
+        return np.zeros((0, 0), np.float32), []
+    lookup = _text_lookup(snapshot)
+    rows = [(p, lookup[p]) for p in positions if p in lookup]
+    if not rows:
+        return np.zeros((0, snapshot.text_index.dimension), np.float32), []
+    return np.stack([snapshot.text_index.reconstruct(r) for _, r in rows]), [p for p, _ in rows]
+
+
+def _text_lookup(snapshot: Snapshot) -> dict[int, int]:
+    cached: dict[int, int] | None = getattr(snapshot, "_text_lookup", None)
+    if cached is None:
+        cached = {int(p): n for n, p in enumerate(snapshot.text_keys)}
+        snapshot._text_lookup = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def text_neighbours(snapshot: Snapshot, anchors: list[int], allowed: np.ndarray, k: int) -> Proposal:
+    """TEXT_NEIGHBOURS: nearest text-space items of the most recent anchors (newest first), recency-weighted."""
+    vectors, known = text_vectors(snapshot, anchors[:TEXT_ANCHORS])
+    if not known or snapshot.text_index is None:
+        return EMPTY
+    best: dict[int, float] = {}
+    for age, vector in enumerate(vectors):
+        positions, scores = search_index(snapshot.text_index, snapshot.text_keys, vector, allowed, k)
+        for p, s in zip(positions.tolist(), scores.tolist(), strict=True):
+            best[p] = max(best.get(p, -np.inf), s * RECENCY_DECAY ** age)
+    ordered = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return np.asarray([p for p, _ in ordered], np.int64), np.asarray([s for _, s in ordered], np.float32)
+
+
+def text_profile(snapshot: Snapshot, recent: list[int]) -> np.ndarray | None:
+    """The user's text-space profile: recency-weighted mean of recent items' text vectors, L2-normalised."""
+    vectors, known = text_vectors(snapshot, recent)
+    if not known:
+        return None
+    weights = RECENCY_DECAY ** np.arange(len(known), dtype=np.float32)
+    profile = (weights[:, None] * vectors).sum(0)
+    norm = float(np.linalg.norm(profile))
+    return profile / norm if norm > 0 else None
+
+
+def recent_text_vectors(snapshot: Snapshot, profile: np.ndarray, allowed: np.ndarray, k: int) -> Proposal:
+    """RECENT_TEXT_VECTORS: the text profile against the text index (the ANN fallback without a user vector)."""
+    assert snapshot.text_index is not None
+    return search_index(snapshot.text_index, snapshot.text_keys, profile, allowed, k)
+
+
+def repurchase(snapshot: Snapshot, purchased: dict[int, tuple[int, int]], allowed: np.ndarray, k: int,
+               half_life_days: float = 60.0) -> Proposal:
+    """REPURCHASE: the user's purchased items by count decayed from the last purchase (event time)."""
+    if not purchased:
+        return EMPTY
+    newest = max(t for _, t in purchased.values())
+    rate = np.log(2.0) / (half_life_days * 86400.0)
+    scores = np.full(len(snapshot.items), -np.inf)
+    for position, (count, when) in purchased.items():
+        scores[position] = count * float(np.exp(-rate * (newest - when)))
+    return top_allowed(scores, allowed, k)
+
+
+def trending(snapshot: Snapshot, allowed: np.ndarray, k: int) -> Proposal:
+    """TRENDING: decayed popularity as of the snapshot's newest event."""
+    return top_allowed(snapshot.items.trending.astype(np.float64), allowed, k, floor=0.0)
+
+
+def category_affinity(snapshot: Snapshot, affinities: dict[int, float], allowed: np.ndarray, k: int) -> Proposal:
+    """CATEGORY_AFFINITY: trending items of the user's categories, scaled by the category's affinity."""
+    if not affinities:
+        return EMPTY
+    share = np.zeros(len(snapshot.items.category_names))
+    for category, value in affinities.items():
+        share[category] = value
+    scores = share[snapshot.items.category] * np.log1p(np.maximum(snapshot.items.trending, 0.0))
+    return top_allowed(scores, allowed, k, floor=0.0)
+
+
+def cold_start(snapshot: Snapshot, allowed: np.ndarray, k: int) -> Proposal:
+    """COLD_START: trending picks spread over categories (round robin by category), so a new user sees range.
+
+    Falls back to any allowed item (by position) when nothing has trended, so it is empty only when the
+    filters allow nothing.
+    """
+    table = snapshot.items
+    positions, scores = top_allowed(table.trending.astype(np.float64), allowed, max(k * 4, k))
+    if len(positions) < k:
+        rest = np.flatnonzero(allowed & ~np.isin(np.arange(len(table)), positions))[: k - len(positions)]
+        positions = np.concatenate([positions, rest])
+        scores = np.concatenate([scores, np.zeros(len(rest), np.float32)])
+    by_category: dict[int, list[int]] = {}
+    for p in positions.tolist():
+        by_category.setdefault(int(table.category[p]), []).append(p)
+    picks: list[int] = []
+    while len(picks) < k and any(by_category.values()):
+        for queue in by_category.values():
+            if queue and len(picks) < k:
+                picks.append(queue.pop(0))
+    ranked = np.asarray(picks, np.int64)
+    return ranked, (1.0 / (1.0 + np.arange(len(ranked)))).astype(np.float32)

@@ -1,0 +1,1 @@
+"""Offline recommender building blocks shared by retrieval (#7) and ranking (#8): split, metrics, sources."""
