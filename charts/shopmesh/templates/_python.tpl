@@ -140,6 +140,9 @@ initContainers:
 {{- define "shopmesh.grpcProbe" -}}
 grpc:
   port: {{ .port }}
+  {{- with .p.service }}
+  service: {{ . | quote }}
+  {{- end }}
 periodSeconds: {{ .p.periodSeconds }}
 failureThreshold: {{ .p.failureThreshold }}
 timeoutSeconds: {{ .p.timeoutSeconds }}
