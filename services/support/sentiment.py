@@ -120,10 +120,11 @@ class SentimentModel:
 
     Args:
         models: "en" / "zh" -> fitted pipeline (predict_proba over [negative, positive]).
-        neutral_band: |score| below this is neutral (most support questions).
+        neutral_band: |score| below this is neutral: review models lean negative on plain questions
+            ("Do you ship to Singapore?" scores about -0.66), so only clear cases leave neutral.
     """
 
-    def __init__(self, models: dict[str, Any], neutral_band: float = 0.6):
+    def __init__(self, models: dict[str, Any], neutral_band: float = 0.85):
         self.models = models
         self.neutral_band = neutral_band
 
