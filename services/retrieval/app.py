@@ -1,0 +1,66 @@
+"""Wiring of the retrieval service: registry, engine, servicer, host, and the snapshot refresh loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from services.retrieval.engine import RetrievalEngine
+from services.retrieval.policy import policy_for
+from services.retrieval.query_embedder import QueryEmbedder
+from services.retrieval.registry import SnapshotRegistry
+from services.retrieval.servicer import SERVICE_NAME, RetrievalServicer, add_to_server
+from services.retrieval.settings import RetrievalSettings
+from shared.channels import ChannelFactory
+from shared.logging import get_logger
+from shared.server import ServiceHost
+
+log = get_logger("services.retrieval")
+
+
+class RetrievalApp:
+    """Everything one replica runs; `start` loads snapshots and flips health once every catalogue has one."""
+
+    def __init__(self, settings: RetrievalSettings) -> None:
+        self.settings = settings
+        self.registry = SnapshotRegistry(settings.index_root, settings.catalogs)
+        kinds = dict(settings.catalog_kinds)
+        self.engine = RetrievalEngine(self.registry, lambda catalog: policy_for(catalog, kinds))
+        self.channels = ChannelFactory(settings.tls_files(), default_deadline_ms=settings.default_deadline_ms)
+        embedder = (QueryEmbedder(self.channels, settings.embedding_target, settings.embedding_timeout_ms)
+                    if settings.embedding_target else None)
+        self.servicer = RetrievalServicer(self.engine, settings.default_catalog,
+                                          (settings.shard_index, settings.shard_count), embedder)
+        self.host = ServiceHost(settings, lambda server: add_to_server(self.servicer, server), [SERVICE_NAME])
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> None:
+        """One refresh off the event loop; logs swaps and rejections."""
+        for status in await asyncio.to_thread(self.registry.refresh):
+            log.info("retrieval.snapshot", catalog_id=status.catalog_id, version=status.version, state=status.state,
+                     reason=status.reason)
+        await self.host.set_ready(self.registry.ready)
+
+    async def start(self) -> None:
+        """Starts the host, loads the promoted snapshots and keeps refreshing."""
+        await self.host.start()
+        await self.refresh()
+        self._task = asyncio.create_task(self._loop(), name="retrieval-refresh")
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.refresh_interval_s)
+            try:
+                await self.refresh()
+            except Exception:
+                # A bad snapshot folder must never stop the loop: the registry already kept the old one.
+                log.exception("retrieval.refresh_failed")
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stops refreshing, then the host."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.host.stop(grace_s)
+        await self.channels.close()

@@ -1,0 +1,35 @@
+"""Settings of the retrieval service (env prefix SHOPMESH_RETRIEVAL_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+def _kinds() -> dict[str, str]:
+    return {"movielens": "movies", "clothing": "fashion", "instacart": "groceries"}
+
+
+class RetrievalSettings(ServiceSettings):
+    """Retrieval settings; every field documented, no default address for the embedding peer."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPMESH_RETRIEVAL_", extra="ignore", frozen=True)
+
+    service_name: str = Field(default="retrieval", description="Mesh identity (certificate SAN).")
+    index_root: Path = Field(default=Path("var/indexes"),
+                             description="Folder of snapshots: <root>/<catalog>/<version>/.")
+    catalogs: list[str] = Field(default_factory=lambda: ["movielens"], description="Catalogues this replica serves.")
+    default_catalog: str = Field(default="movielens", description="The catalogue an empty catalog_id means.")
+    catalog_kinds: dict[str, str] = Field(default_factory=_kinds,
+                                          description="Catalogue -> policy kind (movies, fashion, groceries).")
+    refresh_interval_s: float = Field(default=5.0, gt=0, description="How often the promoted pointers are checked.")
+    embedding_target: str | None = Field(
+        default=None, description="host:port of the embedding service for query embeddings; unset: Search is "
+        "lexical unless the caller sends query_vector.")
+    embedding_timeout_ms: int = Field(default=300, gt=0, description="Budget of one query-embedding call.")
+    shard_index: int = Field(default=0, ge=0, description="This replica's shard (must match its snapshots').")
+    shard_count: int = Field(default=1, ge=1, description="Shards of the catalogue.")
