@@ -127,15 +127,22 @@ def raw_ingest(schema: str, batches: list[pb.IngestEventsRequest]) -> float:
     from services.profile.store import _PG_TYPES, EVENT_COLUMNS
 
     rows = [[(e.user_id, e.event_id, e.event_type, e.event_time.seconds * 1_000_000, e.catalog_id, e.item_id, "",
-              "", 0, 0, "", 0, "", 3, 0) for e in b.events] for b in batches]
+              "", 0, 0, "", 0, "", 3, 0, 0) for e in b.events] for b in batches]
     # The service's own statement (one array per column), without the service around it.
     sql = (f'INSERT INTO "{schema}".raw_events ({", ".join(EVENT_COLUMNS)}) SELECT * FROM unnest('
            f'{", ".join(f"%s::{t}[]" for t in _PG_TYPES)}) ON CONFLICT (user_id, event_id) DO NOTHING '
            "RETURNING user_id, event_id, sequence")
     queue = list(rows)
     lock = threading.Lock()
+    failures: list[BaseException] = []
 
     def worker() -> None:
+        try:
+            insert()
+        except BaseException as exc:  # a failed baseline must fail the run, not look fast
+            failures.append(exc)
+
+    def insert() -> None:
         with psycopg.connect(DSN) as conn:
             while True:
                 with lock:
@@ -153,7 +160,10 @@ def raw_ingest(schema: str, batches: list[pb.IngestEventsRequest]) -> float:
         t.start()
     for t in threads:
         t.join()
-    return len(rows) * BATCH / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise failures[0]
+    return len(rows) * BATCH / elapsed
 
 
 @dataclass(frozen=True)
@@ -217,7 +227,7 @@ def bench(args: argparse.Namespace) -> list[dict[str, float]]:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f'CREATE TABLE "{schema}".raw_events (LIKE "{schema}".events INCLUDING ALL)')
         proc = subprocess.Popen([sys.executable, "-m", "services.profile"], env=env, cwd=REPO,
-                                stdout=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while check_health(health_port) != "SERVING":
             assert proc.poll() is None, "profile exited"
             time.sleep(0.1)

@@ -21,7 +21,7 @@ from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 
 
 def open_log_store(stores: StoreSettings) -> AsyncStore:
-    """The SQL store named by the settings: PostgreSQL when a DSN is set, else SQLite."""
+    """One connection (on its own thread) to the SQL store: PostgreSQL when a DSN is set, else SQLite."""
     sync: SqlStore
     if stores.postgres_dsn:
         from services.profile.store_postgres import postgres_store
@@ -63,9 +63,7 @@ class ProfileApp:
     async def stop(self, grace_s: float | None = None) -> None:
         """Stops serving, applies queued events, closes stores and channels."""
         await self.host.stop(grace_s)
-        await self.service.engine.stop()
-        await self.service.engine.features.close()
-        await self.service.store.close()
+        await self.service.close()
         await self.channels.close()
 
 
@@ -73,10 +71,13 @@ def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, 
                   wall_clock: bool = False, verifier: VaultClient | None = None) -> ProfileService:
     """The domain service over the configured stores (also used by the CLI, without gRPC)."""
     log_store = open_log_store(stores)
+    # SQLite has one writer at a time anyway; PostgreSQL writes partitions of the log in parallel.
+    writers = [log_store] + [open_log_store(stores) for _ in range(stores.log_writers - 1)] \
+        if stores.postgres_dsn else [log_store]
     catalogue = Catalogue(default_catalog)
     clock = (lambda: int(time.time() * 1e6)) if wall_clock else None
     engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock=clock)
-    return ProfileService(log_store, engine, catalogue, policy, verifier=verifier)
+    return ProfileService(log_store, engine, catalogue, policy, verifier=verifier, log_writers=writers)
 
 
 def policy_of(settings: ProfileDataSettings) -> Policy:

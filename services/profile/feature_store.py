@@ -1,8 +1,9 @@
 """The feature store interface (one small protocol, one module per backend) and its value codec.
 
 A store keeps one record per entity, (catalogue, user) or (catalogue, item), holding the fields of the
-entity's folded state (features.UserState / ItemState dumps, JSON), plus the log sequence up to which
-events have been applied. It is a cache: `shopmesh features rebuild` recreates it from the event log.
+entity's folded state (features.UserState / ItemState dumps, JSON), plus, per log partition, the sequence
+up to which events have been applied (partition -1 = 1 marks a rebuild in progress). It is a cache:
+`shopmesh features rebuild` recreates it from the event log.
 """
 
 from __future__ import annotations
@@ -48,12 +49,12 @@ class FeatureStore(Protocol):
         ...
 
     async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
-                    applied_sequence: int) -> None:
-        """Replaces these records (item: state and popularity anchor) and the applied sequence, atomically."""
+                    applied: dict[int, int]) -> None:
+        """Replaces these records (item: state and popularity anchor) and the applied sequences, atomically."""
         ...
 
-    async def applied_sequence(self) -> int:
-        """The log sequence up to which events are reflected (0: none)."""
+    async def applied_sequences(self) -> dict[int, int]:
+        """Per log partition, the sequence up to which events are reflected (missing: none)."""
         ...
 
     async def top_items(self, catalog_id: str, offset: int, count: int) -> list[tuple[str, float]]:
@@ -65,7 +66,7 @@ class FeatureStore(Protocol):
         ...
 
     async def clear(self) -> None:
-        """Deletes every record of this store (its own keys only) and resets the applied sequence."""
+        """Deletes every record of this store (its own keys only) and resets the applied sequences."""
         ...
 
     async def close(self) -> None:

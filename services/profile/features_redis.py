@@ -3,8 +3,8 @@
 Keys (all under a configurable prefix, so several deployments or test runs share one Redis):
 `<p>u:<catalog>:<user>` and `<p>i:<catalog>:<item>` are hashes with fields `v` (state layout version) and
 `s` (the entity's folded state as JSON); `<p>pop:<catalog>` is a sorted set of items by popularity anchor;
-`<p>meta` holds the applied log sequence; `<p>catalogs` the catalogues seen. Values hold no PII (ids,
-times, numbers, category keys and brand names only).
+`<p>meta` holds the applied log sequence per partition (`applied:<partition>`); `<p>catalogs` the
+catalogues seen. Values hold no PII (ids, times, numbers, category keys and brand names only).
 
 The client is redis-py's synchronous one on a dedicated thread: with hiredis it parses a pipeline about
 twice as fast as the asyncio client (which arms a timeout per reply), and the event loop stays free.
@@ -65,7 +65,7 @@ class RedisFeatureStore:
         return await self._call(lambda: self._read_sync(names))
 
     def _write_sync(self, users: dict[EntityKey, StateFields],
-                    items: dict[EntityKey, tuple[StateFields, float | None]], applied_sequence: int) -> None:
+                    items: dict[EntityKey, tuple[StateFields, float | None]], applied: dict[int, int]) -> None:
         pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: records and sequence move together
         catalogs: set[str] = set()
         for key, fields in users.items():
@@ -86,18 +86,19 @@ class RedisFeatureStore:
             pipe.zrem(f"{self._p}pop:{catalog}", *gone)
         if catalogs:
             pipe.sadd(f"{self._p}catalogs", *catalogs)
-        pipe.hset(f"{self._p}meta", "applied_sequence", str(applied_sequence))
+        if applied:
+            pipe.hset(f"{self._p}meta", mapping={f"applied:{p}": str(v) for p, v in applied.items()})
         pipe.execute()
 
     async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
-                    applied_sequence: int) -> None:
-        """Records and the applied sequence change together or not at all."""
-        await self._call(lambda: self._write_sync(users, items, applied_sequence))
+                    applied: dict[int, int]) -> None:
+        """Records and the applied sequences change together or not at all."""
+        await self._call(lambda: self._write_sync(users, items, applied))
 
-    async def applied_sequence(self) -> int:
-        """The log sequence up to which events are reflected."""
-        value: Any = await self._call(lambda: self._redis.hget(f"{self._p}meta", "applied_sequence"))
-        return int(value) if value else 0
+    async def applied_sequences(self) -> dict[int, int]:
+        """Per log partition, the sequence up to which events are reflected."""
+        raw: Any = await self._call(lambda: self._redis.hgetall(f"{self._p}meta"))
+        return {int(k.decode().split(":", 1)[1]): int(v) for k, v in raw.items() if k.startswith(b"applied:")}
 
     async def top_items(self, catalog_id: str, offset: int, count: int) -> list[tuple[str, float]]:
         """Items by popularity anchor, highest first."""

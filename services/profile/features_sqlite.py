@@ -69,21 +69,22 @@ class SqliteFeatureStore:
         return await self._read("item_features", "item_id", keys)
 
     async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
-                    applied_sequence: int) -> None:
-        """Records and the applied sequence in one transaction."""
+                    applied: dict[int, int]) -> None:
+        """Records and the applied sequences in one transaction."""
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany("INSERT OR REPLACE INTO user_features VALUES (?, ?, ?)",
                              [(k[0], k[1], orjson.dumps(v)) for k, v in users.items()])
             conn.executemany("INSERT OR REPLACE INTO item_features VALUES (?, ?, ?, ?)",
                              [(k[0], k[1], orjson.dumps(v), a) for k, (v, a) in items.items()])
-            conn.execute("INSERT OR REPLACE INTO feature_meta VALUES ('applied_sequence', ?)", (applied_sequence,))
+            conn.executemany("INSERT OR REPLACE INTO feature_meta VALUES (?, ?)",
+                             [(f"applied:{p}", v) for p, v in applied.items()])
         await self._call(work)
 
-    async def applied_sequence(self) -> int:
-        """The log sequence up to which events are reflected."""
-        def work(conn: sqlite3.Connection) -> int:
-            row = conn.execute("SELECT value FROM feature_meta WHERE name = 'applied_sequence'").fetchone()
-            return int(row[0]) if row else 0
+    async def applied_sequences(self) -> dict[int, int]:
+        """Per log partition, the sequence up to which events are reflected."""
+        def work(conn: sqlite3.Connection) -> dict[int, int]:
+            rows = conn.execute("SELECT name, value FROM feature_meta WHERE name LIKE 'applied:%'").fetchall()
+            return {int(name.split(":", 1)[1]): int(value) for name, value in rows}
         return await self._call(work)
 
     async def top_items(self, catalog_id: str, offset: int, count: int) -> list[tuple[str, float]]:

@@ -85,6 +85,10 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         )""",
         "CREATE INDEX outbox_user ON outbox (user_id)",
     )),
+    (3, "log partitions: one writer connection each, sequences in commit order within a partition", (
+        "ALTER TABLE events ADD COLUMN log_partition SMALLINT NOT NULL DEFAULT 0",
+        "CREATE INDEX events_partition ON events (log_partition, sequence)",
+    )),
 )
 
 AUTO_ID = {

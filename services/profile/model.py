@@ -85,6 +85,8 @@ class Event:
     origin: EventOrigin = EventOrigin.UNSPECIFIED
     ingest_time_us: int = 0
     sequence: int = 0
+    log_partition: int = 0
+    """Which log writer committed it (by user): sequences increase in commit order within a partition."""
 
 
 @dataclass(frozen=True, slots=True)

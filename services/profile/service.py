@@ -6,9 +6,11 @@ mapped to status codes by the kit's interceptor.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import ParamSpec, Protocol, TypeVar
@@ -132,14 +134,19 @@ class ProfileService:
     """
 
     def __init__(self, store: AsyncStore, engine: FeatureEngine, catalogue: Catalogue, policy: Policy, *,
-                 verifier: TokenVerifier | None = None, wall_clock_us: Callable[[], int] | None = None):
+                 verifier: TokenVerifier | None = None, wall_clock_us: Callable[[], int] | None = None,
+                 log_writers: list[AsyncStore] | None = None):
         self.store = store
         self.engine = engine
         self.catalogue = catalogue
         self.policy = policy
         self.verifier = verifier
         self._wall = wall_clock_us or (lambda: int(time.time() * US_PER_S))
-        self._writer = GroupWriter(store, policy.personalization_default_granted, engine.submit)
+        # One writer connection per log partition: a user's events always go through the same one, so each
+        # partition's sequences commit in order while the partitions write in parallel.
+        self.log_writers = log_writers or [store]
+        self._writers = [GroupWriter(s, policy.personalization_default_granted, engine.submit)
+                         for s in self.log_writers]
 
     async def _db(self, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -152,6 +159,13 @@ class ProfileService:
         await self._db(self.store.sync.migrate)
         self.catalogue.load(await self._db(self.store.sync.all_items))
         await self.engine.start()
+
+    async def close(self) -> None:
+        """Applies queued events, then closes the feature store and every log connection."""
+        await self.engine.stop()
+        await self.engine.features.close()
+        for store in self.log_writers:
+            await store.close()
 
     # --- catalogue ------------------------------------------------------------------------------------------
 
@@ -231,10 +245,17 @@ class ProfileService:
             if not bad and key not in seen:
                 seen.add(key)
                 candidates.append(i)
+        by_partition: dict[int, list[Event]] = {}
+        for i in candidates:
+            e = events[i]
+            e.log_partition = zlib.crc32(e.user_id.encode()) % len(self._writers)
+            by_partition.setdefault(e.log_partition, []).append(e)
         try:
-            denied, written = await self._writer.write([events[i] for i in candidates], now)
+            outcomes = await asyncio.gather(*(self._writers[p].write(batch, now) for p, batch in by_partition.items()))
         except StoreUnavailable as exc:
             raise Unavailable("the event log cannot be written; nothing was acknowledged, retry") from exc
+        denied = {u for d, _ in outcomes for u in d}
+        written = {k: v for _, w in outcomes for k, v in w.items()}
         first = set(candidates)
         results = []
         for i, (event, bad) in enumerate(zip(events, per_event, strict=True)):

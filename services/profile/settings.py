@@ -25,6 +25,7 @@ class StoreSettings(BaseModel):
     postgres_schema: str = "profile"
     redis_url: str | None = None
     redis_prefix: str = "shopmesh:profile:"
+    log_writers: int = 4
 
     def sqlite_dir(self) -> Path:
         """The folder of the embedded SQLite files."""
@@ -41,6 +42,8 @@ class ProfileDataSettings(BaseSettings):
     postgres_schema: str = Field(default="profile", description="PostgreSQL schema of the profile tables.")
     redis_url: str | None = Field(default=None, description="Redis URL of the online feature store; unset: SQLite.")
     redis_prefix: str = Field(default="shopmesh:profile:", description="Prefix of every Redis key this service writes.")
+    log_writers: int = Field(default=4, ge=1, le=64, description="PostgreSQL connections writing the log in "
+                             "parallel, each for a fixed share of users (SQLite: always 1).")
     default_catalog: str = Field(default="movielens", description="The catalogue an empty catalog_id means.")
     online_clock: Literal["event_time", "wall"] = Field(
         default="event_time", description="'Now' of online feature reads: the catalogue's latest event time "
@@ -70,7 +73,7 @@ class ProfileDataSettings(BaseSettings):
         """The storage part of these settings."""
         return StoreSettings(data_dir=self.data_dir, postgres_dsn=self.postgres_dsn,
                              postgres_schema=self.postgres_schema, redis_url=self.redis_url,
-                             redis_prefix=self.redis_prefix)
+                             redis_prefix=self.redis_prefix, log_writers=self.log_writers)
 
     def feature_config(self) -> FeatureConfig:
         """The feature definitions."""

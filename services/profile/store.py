@@ -25,9 +25,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 EVENT_COLUMNS = ("user_id", "event_id", "event_type", "event_time_us", "catalog_id", "item_id", "impression_id",
                  "redacted_query", "dwell_ms", "quantity", "price_currency", "price_micros", "app_session_id",
-                 "origin", "ingest_time_us")
+                 "origin", "ingest_time_us", "log_partition")
 _PG_TYPES = ("text", "text", "int2", "int8", "text", "text", "text", "text", "int8", "int4", "text", "int8", "text",
-             "int2", "int8")
+             "int2", "int8", "int2")
 _SELECT_EVENTS = f"SELECT sequence, {', '.join(EVENT_COLUMNS)} FROM events"
 
 
@@ -53,14 +53,14 @@ def _row_event(row: Sequence[Any]) -> Event:
         sequence=int(row[0]), user_id=row[1], event_id=row[2], event_type=EventType(row[3]),
         event_time_us=int(row[4]), catalog_id=row[5], item_id=row[6], impression_id=row[7], redacted_query=row[8],
         dwell_ms=int(row[9]), quantity=int(row[10]), unit_price_currency=row[11], unit_price_micros=int(row[12]),
-        app_session_id=row[13], origin=EventOrigin(row[14]), ingest_time_us=int(row[15]),
+        app_session_id=row[13], origin=EventOrigin(row[14]), ingest_time_us=int(row[15]), log_partition=int(row[16]),
     )
 
 
 def _event_row(e: Event, ingest_us: int) -> tuple[Any, ...]:
     return (e.user_id, e.event_id, int(e.event_type), e.event_time_us, e.catalog_id, e.item_id, e.impression_id,
             e.redacted_query, e.dwell_ms, e.quantity, e.unit_price_currency, e.unit_price_micros, e.app_session_id,
-            int(e.origin), ingest_us)
+            int(e.origin), ingest_us, e.log_partition)
 
 
 def item_doc(item: Item) -> str:
@@ -241,11 +241,19 @@ class SqlStore:
             return [_row_event(r) for r in cur.fetchall()]
         return self.run(work)
 
-    def events_after_sequence(self, sequence: int, limit: int) -> list[Event]:
-        """Events written after `sequence`, in log order (the feature worker's catch-up)."""
+    def events_after_sequence(self, partition: int, sequence: int, limit: int) -> list[Event]:
+        """A partition's events written after `sequence`, in commit order (the feature fold's catch-up)."""
         def work(cur: Any) -> list[Event]:
-            cur.execute(self._sql(_SELECT_EVENTS + " WHERE sequence > ? ORDER BY sequence LIMIT ?"), (sequence, limit))
+            cur.execute(self._sql(_SELECT_EVENTS + " WHERE log_partition = ? AND sequence > ? ORDER BY sequence "
+                                  "LIMIT ?"), (partition, sequence, limit))
             return [_row_event(r) for r in cur.fetchall()]
+        return self.run(work)
+
+    def partitions(self) -> list[int]:
+        """The log partitions that hold events."""
+        def work(cur: Any) -> list[int]:
+            cur.execute("SELECT DISTINCT log_partition FROM events")
+            return sorted(int(r[0]) for r in cur.fetchall())
         return self.run(work)
 
     def max_sequence(self) -> int:

@@ -49,8 +49,7 @@ async def _rebuild() -> tuple[int, int, int]:
         service.catalogue.load(await service.store.call(service.store.sync.all_items))
         return await service.engine.rebuild()
     finally:
-        await service.engine.features.close()
-        await service.store.close()
+        await service.close()
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
@@ -95,9 +94,7 @@ async def load_datasets(data_dir: str | None, limit: int | None, clothing: bool)
         await service.engine.drain()
         counts["order_events"] = await _apply_orders(service, dataload.movielens_order_events(data_dir, limit))
     finally:
-        await service.engine.stop()
-        await service.engine.features.close()
-        await service.store.close()
+        await service.close()
     return counts
 
 

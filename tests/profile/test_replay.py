@@ -56,9 +56,7 @@ async def snapshot(settings: ProfileDataSettings) -> dict[str, object]:
             out.update(zip(items[start:start + 1000], values, strict=True))
         return out
     finally:
-        await service.engine.stop()
-        await service.engine.features.close()
-        await service.store.close()
+        await service.close()
 
 
 @pytest.mark.slow
