@@ -1,8 +1,9 @@
 """When the bot hands a conversation to a human: an explicit request, anger, repeated failure, or low
 confidence twice in a row.
 
-The order matters: a user who asks for a person gets one even when calm; anger wins over failure counts
-because an angry customer should not be asked to rephrase.
+The order matters: a user who asks for a person in so many words gets one even when calm; anger comes
+next (an angry message the classifier reads as contact.human_agent, e.g. one that mentions a phone number,
+is reported as anger); failure counts come last because an angry customer should not be asked to rephrase.
 """
 
 from __future__ import annotations
@@ -50,10 +51,12 @@ class EscalationPolicy:
             anger: strong anger cues in this turn.
             failures_in_row / low_confidence_in_row: counts including this turn.
         """
-        if (intent_id == "contact.human_agent" and not out_of_scope) or _ASK_HUMAN.search(text):
+        if _ASK_HUMAN.search(text):
             return USER_REQUESTED
         if anger:
             return NEGATIVE_SENTIMENT
+        if intent_id == "contact.human_agent" and not out_of_scope:
+            return USER_REQUESTED
         if failures_in_row >= self.failure_turns:
             return REPEATED_FAILURE
         if low_confidence_in_row >= self.low_confidence_turns:
