@@ -1,8 +1,8 @@
 """Coalescing: concurrent small Embed calls for one model and kind become one backend batch.
 
 A batch forms while the previous one runs, so a lone request pays no added latency and under load batches
-grow to what arrived during one inference; under concurrency a batch also lingers a moment (max_wait_s)
-for the callers the previous batch just answered. The queue is bounded: past it, callers
+grow to what arrived during one inference; optionally (max_wait_s), under concurrency a batch also
+lingers a moment for the callers the previous batch just answered. The queue is bounded: past it, callers
 get RESOURCE_EXHAUSTED with a retry hint instead of queueing into their deadline.
 """
 
@@ -104,7 +104,7 @@ class Coalescer:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             await self._slots.acquire()
-            if self._last_batch_requests > 1:
+            if self.max_wait_s > 0 and self._last_batch_requests > 1:
                 await self._linger()
             batch = self._take()
             self._last_batch_requests = len(batch)

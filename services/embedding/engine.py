@@ -30,7 +30,7 @@ class EmbeddingEngine:
 
     def __init__(self, models: list[ServedModel], backend: EmbeddingBackend, cache: VectorCache, *,
                  max_texts: int = 256, max_chars: int = 8192, max_batch: int = 64, max_queued: int = 2048,
-                 max_wait_s: float = 0.003, max_concurrent: int = 1):
+                 max_wait_s: float = 0.0, max_concurrent: int = 1):
         self.models = models
         self.backend = backend
         self.cache = cache

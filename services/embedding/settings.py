@@ -34,8 +34,9 @@ class EmbeddingSettings(ServiceSettings):
     max_text_chars: int = Field(8192, ge=1, description="Longest text in code points (contract: 8,192).")
     max_batch_texts: int = Field(64, ge=1, description="Largest coalesced batch sent to the backend at once.")
     max_batch_wait_ms: float = Field(
-        3.0, ge=0, description="Under concurrency (the previous batch had several callers), how long a batch "
-        "is held open for more; a lone request never waits.")
+        0.0, ge=0, description="Under concurrency (the previous batch had several callers), how long a batch "
+        "is held open for more; a lone request never waits. 0: batches form only while the previous one "
+        "runs, which keeps a single CPU inference thread busiest (see docs/embedding.md).")
     max_concurrent_batches: int = Field(1, ge=1, description="Batches in flight to the backend per model and kind.")
     max_queued_texts: int = Field(
         2048, ge=1, description="Texts waiting per model and kind before calls get RESOURCE_EXHAUSTED.")

@@ -195,3 +195,20 @@ def test_triton_config_has_dynamic_batching_and_the_gpu_accelerator() -> None:
                             tensorrt_fp16=True).render()
     assert "dynamic_batching {" in cpu and "max_batch_size: 256" in cpu and "KIND_CPU" in cpu
     assert 'name: "tensorrt"' in gpu and "FP16" in gpu and "KIND_GPU" in gpu and "tensorrt" not in cpu
+
+
+async def test_coalescer_lingers_only_under_concurrency() -> None:
+    run = _Recorder(delay_s=0.03)
+    coalescer = Coalescer(run, max_batch=32, max_queued=1000, max_wait_s=0.05)
+    started = time.monotonic()
+    await coalescer.submit(["1"], None)
+    assert time.monotonic() - started < 0.045  # a lone request does not wait for company
+    first = [asyncio.ensure_future(coalescer.submit([str(i)], None)) for i in range(4)]
+    await asyncio.gather(*first)
+    # The previous batch had 4 callers: the next batch waits for the stragglers instead of running alone.
+    second = [asyncio.ensure_future(coalescer.submit(["1"], None))]
+    await asyncio.sleep(0.01)
+    second += [asyncio.ensure_future(coalescer.submit([str(i)], None)) for i in range(3)]
+    await asyncio.gather(*second)
+    assert run.sizes == [1, 4, 4]
+    await coalescer.close()
