@@ -139,7 +139,7 @@ def test_settings_load_from_the_rendered_environment(render: Render, spec: Servi
             value = f"postgresql://user@db/{ref['key']}" if "DSN" in entry["name"] else "redis://db:6379/0"
         monkeypatch.setenv(entry["name"], value)
     cls = settings_class(spec) or kit_settings(spec.name)
-    settings = cls()
+    settings = cls()  # type: ignore[call-arg]  # every field comes from the environment
     assert settings.service_name == spec.name
     assert settings.port == next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
     assert settings.certs_dir == Path("/var/run/secrets/shopmesh/tls") and not settings.plaintext

@@ -101,7 +101,7 @@ them for the local mesh.
 - {name: {{ printf "mount-%d" $i }}, mountPath: {{ $m.path }}, readOnly: true}
 {{- end }}
 {{- if $c.models }}
-- {name: models, mountPath: {{ $root.Values.modelRepository.mountPath }}, readOnly: true}
+{{ include "shopmesh.models.mount" (dict "root" $root "writable" false) }}
 {{- end }}
 {{- end -}}
 
@@ -118,6 +118,17 @@ them for the local mesh.
 {{- end }}
 {{- end -}}
 
+{{/* The mount of the model repository: root, writable (honoured for the pod-private copy only). */}}
+{{- define "shopmesh.models.mount" -}}
+{{- $m := .root.Values.modelRepository -}}
+- name: models
+  mountPath: {{ $m.mountPath }}
+  readOnly: {{ not (and .writable (eq $m.source "image")) }}
+  {{- if and (eq $m.source "volume") $m.volume.subPath }}
+  subPath: {{ $m.volume.subPath }}
+  {{- end }}
+{{- end -}}
+
 {{/* Arguments: root, c. Copies the repository out of the models image (source: image); nothing otherwise. */}}
 {{- define "shopmesh.models.init" -}}
 {{- if eq .root.Values.modelRepository.source "image" }}
@@ -125,8 +136,8 @@ initContainers:
   - name: models
     image: {{ include "shopmesh.modelsImage" .root }}
     imagePullPolicy: {{ .root.Values.image.pullPolicy }}
-    # cp -a keeps the hard links between artifacts/ and the Triton variants, so each payload is stored once.
-    command: [cp, -a, /models/., /mnt/models/]
+    # -R without -a: the pod's user may not own the image's files, and preserving ownership would fail.
+    command: [cp, -R, /models/., /mnt/models/]
     securityContext: {{- toYaml .root.Values.default.securityContext | nindent 6 }}
     resources:
       requests: {cpu: 100m, memory: 64Mi}

@@ -168,7 +168,8 @@ timeoutSeconds: {{ .p.timeoutSeconds }}
   volumeMounts:
     - {name: tmp, mountPath: /tmp}
     - {name: dshm, mountPath: /dev/shm}
-    - {name: models, mountPath: {{ .root.Values.modelRepository.mountPath }}, readOnly: true}
+    {{- /* Writable when it is the pod's own copy: TensorRT writes its engine cache next to the model. */}}
+    {{- include "shopmesh.models.mount" (dict "root" .root "writable" true) | nindent 4 }}
 {{- end -}}
 
 {{- define "shopmesh.deployment" -}}
