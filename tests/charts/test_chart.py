@@ -431,3 +431,17 @@ def test_helm_test_pod_checks_the_gateway(render: Render) -> None:
     assert script == (CHART / "files/helm-test.py").read_text()
     compile(script, "helm-test.py", "exec")
     assert "GetHomeFeed" in script and "HealthCheckRequest" in script
+
+
+def test_extra_policy_rules_are_appended(render: Render, tmp_path: Path) -> None:
+    """A component's extraIngress/extraEgress add to its policy (e.g. an ingress controller to the console)."""
+    ingress = {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+               "ports": [{"port": "grpc", "protocol": "TCP"}]}
+    egress = {"to": [{"ipBlock": {"cidr": "10.30.0.0/16"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
+    values = tmp_path / "extra.yaml"
+    values.write_text(yaml.safe_dump({"networkPolicy": {"enabled": True}, "components": {
+        "console": {"extraIngress": [ingress]}, "retrieval": {"extraEgress": [egress]}}}))
+    policies = of_kind(render(values), "NetworkPolicy")
+    assert policies["console"]["spec"]["ingress"][-1] == ingress
+    assert policies["retrieval"]["spec"]["egress"][-1] == egress
+    assert ingress not in policies["gateway"]["spec"]["ingress"]

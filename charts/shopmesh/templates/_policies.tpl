@@ -45,6 +45,9 @@ spec:
         - {port: metrics, protocol: TCP}
       from: {{- toYaml . | nindent 8 }}
     {{- end }}
+    {{- with $c.extraIngress }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   egress:
     - ports:
         - {port: 53, protocol: UDP}
@@ -63,6 +66,9 @@ spec:
     {{- if index (default dict $c.datastores) $store }}
     {{- include "shopmesh.datastoreEgress" (dict "root" $root "store" $store) | nindent 4 }}
     {{- end }}
+    {{- end }}
+    {{- with $c.extraEgress }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end -}}
 
