@@ -133,7 +133,8 @@ async def stop_mesh(mesh: Mesh) -> None:
 
 
 @pytest.fixture
-async def mesh(mesh_certs: Path, signer: UserContextSigner, tmp_path: Path, trained_models: None) -> AsyncIterator[Mesh]:
+async def mesh(mesh_certs: Path, signer: UserContextSigner, tmp_path: Path,
+               trained_models: None) -> AsyncIterator[Mesh]:
     """Vault, fake profile and support service, on SQLite in tmp_path."""
     running = await start_mesh(mesh_certs, signer, tmp_path)
     yield running
@@ -143,7 +144,7 @@ async def mesh(mesh_certs: Path, signer: UserContextSigner, tmp_path: Path, trai
 class Conversation:
     """One Converse stream driven turn by turn."""
 
-    def __init__(self, mesh: Mesh, user_id: str, language: str = "en", session_id: str = "",
+    def __init__(self, mesh: Mesh, user_id: str, language: str = "en", session_id: str = "", *,
                  identity: str = "gateway", resume_after: int = 0):
         self._call = mesh.stub(identity).Converse(metadata=mesh.as_user(user_id))
         self._open = cpb.OpenConversation(session_id=session_id, language_code=language,

@@ -28,7 +28,8 @@ def _ts(seconds: int) -> timestamp_pb2.Timestamp:
     return timestamp_pb2.Timestamp(seconds=seconds)
 
 
-def _order(order_id: str, status: int, title: str, tracking: str = "", carrier: str = "UPS") -> order_pb2.Order:
+def _order(order_id: str, status: order_pb2.OrderStatus, title: str, tracking: str = "",
+           carrier: str = "UPS") -> order_pb2.Order:
     order = order_pb2.Order(order_id=order_id, status=status, place_time=_ts(1_790_000_000), synthetic=True,
                             lines=[order_pb2.OrderLine(line_id="l1", item_id="i1", title=title, quantity=1)],
                             payment_method=order_pb2.PAYMENT_METHOD_CARD)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+import redis
+
+from shared.usercontext import UserContextSigner
 from shopmesh.common.v1 import conversation_pb2 as cpb
-from tests.support.conftest import Conversation, Mesh, answer_text, final_reply, slots_of
+from tests.support.conftest import Conversation, Mesh, answer_text, final_reply, slots_of, start_mesh, stop_mesh
 from tests.support.fake_profile import ALICE
 
 
@@ -97,3 +106,32 @@ async def test_resume_replays_events_and_keeps_slots(mesh: Mesh) -> None:
     assert slots_of(reply)["country"] == "Japan"
     assert follow[0].sequence > last
     again.cancel()
+
+
+@pytest.mark.integration
+async def test_sessions_on_redis_keep_context_and_expire(mesh_certs: Path, signer: UserContextSigner,
+                                                         tmp_path: Path, trained_models: None) -> None:
+    prefix = f"shopmesh-test:support:{uuid.uuid4().hex[:8]}:"
+    running = await start_mesh(mesh_certs, signer, tmp_path, session_store="redis", redis_prefix=prefix,
+                               session_ttl_seconds=2)
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        chat = Conversation(running, ALICE, "en")
+        await chat.open()
+        await chat.say("How long do refunds take?")
+        follow = await chat.say("and for Alipay?")
+        assert slots_of(final_reply(follow)) == {"payment_method": "alipay"}
+        chat.cancel()
+        stored = b"".join(bytes(client.get(k) or b"") for k in client.scan_iter(match=prefix + "session:*"))  # type: ignore[arg-type]
+        assert b"and for Alipay?" in stored  # redacted text (nothing to redact here) is what is kept
+        await asyncio.sleep(2.5)
+        again = Conversation(running, ALICE, "en", session_id=chat.session_id)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await again.open()
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        await stop_mesh(running)
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -28,7 +28,7 @@ async def test_a_users_questions_never_reveal_another_users_data(mesh: Mesh, tex
     shown = answer_text(events) + str(final_reply(events))
     assert BOB_SECRET_TITLE not in shown and BOB_TRACKING not in shown and "42.00" not in shown
     # Every profile call the turn made was for the signed-in user, whatever the text said.
-    assert mesh.profile.seen_users and set(mesh.profile.seen_users) == {ALICE} or not mesh.profile.seen_users
+    assert set(mesh.profile.seen_users) <= {ALICE}
     chat.cancel()
 
 
