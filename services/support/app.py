@@ -89,7 +89,7 @@ def build(settings: SupportSettings) -> SupportApp:
     if settings.encoder == "embedding_service":
         encoder = EmbeddingClient(channels, settings.embedding_address, settings.embedding_timeout_ms / 1000)
     else:
-        encoder = InProcessEncoder()
+        encoder = InProcessEncoder(settings.in_process_cache_texts)
     kb = KnowledgeBase(encoder.embed)
     # The models are filled in by start(); the understander is built now so the engine is complete.
     understander = Understander(None, None, EscalationPolicy())  # type: ignore[arg-type]

@@ -217,7 +217,6 @@ class EmbeddingClient:
 
 
 _SHARED_VECTORS: OrderedDict[str, np.ndarray] = OrderedDict()
-_SHARED_MAX = 4096
 
 
 class InProcessEncoder:
@@ -227,16 +226,19 @@ class InProcessEncoder:
     re-embedding the FAQ when several services are built in one process (tests, benchmarks).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cache_texts: int = 4096) -> None:
         self._encoder = E5Encoder()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="support-e5")
+        self._cache_texts = cache_texts
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        if self._cache_texts <= 0:
+            return self._encoder.encode(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in _SHARED_VECTORS]
         if missing:
             for text, vector in zip(missing, self._encoder.encode(missing), strict=True):
                 _SHARED_VECTORS[text] = vector
-                if len(_SHARED_VECTORS) > _SHARED_MAX:
+                if len(_SHARED_VECTORS) > self._cache_texts:
                     _SHARED_VECTORS.popitem(last=False)
         out = []
         for text in texts:

