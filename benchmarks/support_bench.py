@@ -32,11 +32,11 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shared.tls import TlsFiles, create_ca, issue_service_cert  # noqa: E402
-from shared.usercontext import UserContextSigner, generate_keypair  # noqa: E402
-from shopmesh.common.v1 import conversation_pb2 as cpb  # noqa: E402
-from shopmesh.support.v1 import support_service_pb2 as pb  # noqa: E402
-from shopmesh.support.v1 import support_service_pb2_grpc as pb_grpc  # noqa: E402
+from shared.tls import TlsFiles, create_ca, issue_service_cert
+from shared.usercontext import UserContextSigner, generate_keypair
+from shopmesh.common.v1 import conversation_pb2 as cpb
+from shopmesh.support.v1 import support_service_pb2 as pb
+from shopmesh.support.v1 import support_service_pb2_grpc as pb_grpc
 
 TARGET_P99_MS = 150.0
 SCRIPTS = {
