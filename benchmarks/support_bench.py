@@ -42,7 +42,8 @@ TARGET_P99_MS = 150.0
 SCRIPTS = {
     "en": ["Hi", "How long do refunds take?", "and for PayPal?", "Where is my order?", "A10023",
            "Do you ship to Singapore?", "Thanks!"],
-    "zh": ["你好", "退款一般多久到账？", "那微信支付呢？", "我的订单到哪了？", "订单号是A10023", "可以寄到新加坡吗？", "谢谢"],
+    "zh": ["你好", "退款一般多久到账？", "那微信支付呢？", "我的订单到哪了？", "订单号是A10023", "可以寄到新加坡吗？",
+           "谢谢"],
 }
 
 
@@ -56,7 +57,7 @@ async def serve(root: Path, port_file: Path) -> None:
     signer = UserContextSigner.from_file(certs / "user-context.key")
     # No vector cache: the scripts repeat across conversations, and a cache would answer most turns.
     mesh = await start_mesh(certs, signer, root, max_turns_per_minute=100_000, in_process_cache_texts=0)
-    port_file.write_text(json.dumps({"port": mesh.app.host.port}))
+    await asyncio.to_thread(port_file.write_text, json.dumps({"port": mesh.app.host.port}))
     await asyncio.Event().wait()
 
 
@@ -66,7 +67,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def conversation(stub: pb_grpc.SupportServiceStub, signer: UserContextSigner, language: str, rounds: int,
+async def conversation(stub: pb_grpc.SupportServiceStub, signer: UserContextSigner, language: str, *, rounds: int,
                        think: tuple[float, float] | None, out: dict[str, list[float]]) -> None:
     """One user's session(s): the script `rounds` times, a new session each round."""
     rng = random.Random(hash(language) ^ id(out))
@@ -104,10 +105,10 @@ async def drive(port: int, certs: Path, conversations: int, rounds: int,
                                       options=[("grpc.ssl_target_name_override", "support")])
     stub = pb_grpc.SupportServiceStub(channel)
     signer = UserContextSigner.from_file(certs / "user-context.key")
-    await conversation(stub, signer, "en", 1, None, {"first": [], "turn": []})  # warm-up
+    await conversation(stub, signer, "en", rounds=1, think=None, out={"first": [], "turn": []})  # warm-up
     out: dict[str, list[float]] = {"first": [], "turn": []}
     started = time.perf_counter()
-    await asyncio.gather(*(conversation(stub, signer, ("en", "zh")[i % 2], rounds, think, out)
+    await asyncio.gather(*(conversation(stub, signer, ("en", "zh")[i % 2], rounds=rounds, think=think, out=out)
                            for i in range(conversations)))
     elapsed = time.perf_counter() - started
     await channel.close()
