@@ -134,3 +134,23 @@ async def test_redis_store_round_trip_on_its_own_prefix() -> None:
         if keys:
             client.delete(*keys)
         client.close()
+
+
+async def test_the_knowledge_base_reloads_without_a_restart(tmp_path: Path) -> None:
+    import numpy as np
+
+    from services.support.content import CONTENT_DIR
+    from services.support.kb import KnowledgeBase
+
+    async def embed(texts: list[str]) -> np.ndarray:
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+    faq = tmp_path / "faq.yaml"
+    faq.write_text((CONTENT_DIR / "faq.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    kb = KnowledgeBase(embed, faq)
+    assert await kb.reload() == 78
+    edited = faq.read_text(encoding="utf-8").replace("Hi! How can I help you today?", "Hello, what can I do?")
+    faq.write_text(edited, encoding="utf-8")
+    await kb.reload()
+    entry = kb.entry("chitchat.greeting/general", "en")
+    assert entry is not None and entry.answer == "Hello, what can I do?"
