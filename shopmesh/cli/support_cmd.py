@@ -56,6 +56,15 @@ def _eval(args: argparse.Namespace) -> int:
     return 1 if (args.strict and missed) else 0
 
 
+def _eval_group(subparsers: Any) -> Any:
+    """The shared `eval` group's sub-commands (made here, or joined when eval_cmd made it first)."""
+    group = subparsers.choices.get("eval")
+    if group is None:
+        group = subparsers.add_parser("eval", help="offline evaluations")
+        return group.add_subparsers(dest="eval_command", required=True, metavar="SUBCOMMAND")
+    return next(a for a in group._actions if isinstance(a, argparse._SubParsersAction))
+
+
 def add_parser(subparsers: Any) -> None:
     """Adds `support train` and `eval support`."""
     support = subparsers.add_parser("support", help="the support QA models")
@@ -64,9 +73,8 @@ def add_parser(subparsers: Any) -> None:
     train.add_argument("what", nargs="?", choices=("all", "intent", "sentiment"), default="all")
     train.set_defaults(handler=_train)
 
-    evaluate = subparsers.add_parser("eval", help="offline evaluations")
-    eval_sub = evaluate.add_subparsers(dest="eval_command", required=True)
-    support_eval = eval_sub.add_parser("support", help="intent, OOS, slots, escalation and sentiment vs baselines")
+    support_eval = _eval_group(subparsers).add_parser(
+        "support", help="intent, OOS, slots, escalation and sentiment vs baselines")
     support_eval.add_argument("--json", action="store_true", help="print JSON instead of a table")
     support_eval.add_argument("--strict", action="store_true", help="exit 1 when a metric misses its target")
     support_eval.set_defaults(handler=_eval)
