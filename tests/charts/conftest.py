@@ -78,6 +78,28 @@ def chart_values() -> dict[str, Any]:
     return loaded
 
 
+@pytest.fixture(scope="session")
+def models_root() -> Path:
+    """The model repository `shopmesh models build` writes (built once, shared with the embedding tests)."""
+    from shopmesh.models.build import build_repository
+    from shopmesh.models.repository import models_dir
+
+    root = models_dir()
+    build_repository(root, check_triton=False, progress=lambda line: None)
+    return root
+
+
+@pytest.fixture(scope="session")
+def triton_install() -> object:
+    """The local tritonserver from the nvidia-pytriton wheel (installed once); skips where it cannot run."""
+    from shopmesh.models.tritonserver import ensure_installed
+
+    install, reason = ensure_installed()
+    if install is None:
+        pytest.skip(f"the local tritonserver cannot run here: {reason}")
+    return install
+
+
 def of_kind(objects: list[Manifest], kind: str) -> dict[str, Manifest]:
     """Objects of one kind by their app.kubernetes.io/component label."""
     return {obj["metadata"]["labels"]["app.kubernetes.io/component"]: obj for obj in objects if obj["kind"] == kind}
