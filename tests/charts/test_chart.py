@@ -445,3 +445,16 @@ def test_extra_policy_rules_are_appended(render: Render, tmp_path: Path) -> None
     assert policies["console"]["spec"]["ingress"][-1] == ingress
     assert policies["retrieval"]["spec"]["egress"][-1] == egress
     assert ingress not in policies["gateway"]["spec"]["ingress"]
+
+
+def test_packaged_chart_renders_the_same(helm: str, tmp_path: Path) -> None:
+    """`helm package` keeps everything the templates read (e.g. files/helm-test.py), so the .tgz a registry
+    serves renders exactly as the folder does."""
+    from tests.charts.conftest import NAMESPACE, RELEASE, template_text
+
+    packaged = run_helm(helm, "package", str(CHART), "--destination", str(tmp_path))
+    assert packaged.returncode == 0, packaged.stderr
+    archive = next(tmp_path.glob("shopmesh-*.tgz"))
+    result = run_helm(helm, "template", RELEASE, str(archive), "--namespace", NAMESPACE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == template_text(helm)
