@@ -66,6 +66,8 @@ class TritonBackend:
         self.managed = managed
         self._client: Any = None
         self._tokenizers: dict[str, WordPieceTokenizer] = {}
+        self._failures = 0
+        self._last_failure_log = 0.0
 
     @property
     def url(self) -> str:
@@ -161,8 +163,13 @@ class TritonBackend:
                                               client_timeout=self._timeout(remaining))
         except Exception as exc:
             error = _to_domain_error(exc, model.name, remaining)
-            _log.warning("triton.infer_failed", model=model.name, error=type(exc).__name__,
-                         status=str(getattr(exc, "status", lambda: "")()), mapped=type(error).__name__)
+            self._failures += 1
+            now = time.monotonic()
+            if now - self._last_failure_log >= 1.0:  # one line a second, not one per call while Triton is down
+                _log.warning("triton.infer_failed", model=model.name, error=type(exc).__name__,
+                             status=str(getattr(exc, "status", lambda: "")()), mapped=type(error).__name__,
+                             failures_since_last_log=self._failures)
+                self._last_failure_log, self._failures = now, 0
             raise error from None
         vectors = np.asarray(result.as_numpy("embedding"), dtype=np.float32)
         if vectors.shape != (rows, model.dimension):

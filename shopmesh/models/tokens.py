@@ -17,6 +17,10 @@ PAD_MULTIPLE = 16
 Triton's dynamic batcher (which merges only equal shapes) can batch them across service replicas."""
 
 
+MIN_BUCKET = 32
+"""Upper bound in tokens of the shortest length bucket."""
+
+
 @dataclass(frozen=True)
 class TokenBatch:
     """A padded batch: input_ids and attention_mask as (batch, seq) int64; truncated[i] per text."""
@@ -47,10 +51,11 @@ class WordPieceTokenizer:
         return _pad(self._tok.encode_batch(texts), self.max_tokens)
 
     def encode_buckets(self, texts: list[str]) -> list[tuple[list[int], TokenBatch]]:
-        """Tokenises and splits the batch by length (power-of-two buckets from 16 tokens up).
+        """Tokenises and splits the batch by length (power-of-two buckets from MIN_BUCKET tokens up).
 
-        Attention cost grows with the padded length, so one 256-token text would otherwise make 63 short
-        ones in its batch cost as much as 64 long ones.
+        Cost grows with the padded length, so one 256-token text would otherwise make 63 short ones in its
+        batch cost as much as 64 long ones; the smallest bucket is wide enough that ordinary queries and
+        titles (10-30 tokens) stay in one run, since each extra run costs its own overhead.
 
         Returns:
             (row indexes into `texts`, their padded batch) per bucket, shortest first.
@@ -58,7 +63,7 @@ class WordPieceTokenizer:
         encodings = self._tok.encode_batch(texts)
         buckets: dict[int, list[int]] = {}
         for row, enc in enumerate(encodings):
-            bucket = PAD_MULTIPLE
+            bucket = MIN_BUCKET
             while bucket < len(enc.ids):
                 bucket *= 2
             buckets.setdefault(bucket, []).append(row)

@@ -163,7 +163,7 @@ def test_tokens_are_bucketed_by_length_so_short_texts_are_not_padded_to_long_one
     from shopmesh.models.tokens import WordPieceTokenizer
 
     tok = WordPieceTokenizer(models_root / "artifacts" / "minilm-l6-v2" / "1" / "tokenizer.json", 256)
-    texts = ["short", "word " * 20, "another short", "long " * 400]
+    texts = ["short", "word " * 20, "another short", "word " * 50, "long " * 400]
     buckets = tok.encode_buckets(texts)
-    assert [(rows, b.input_ids.shape[1]) for rows, b in buckets] == [([0, 2], 16), ([1], 32), ([3], 256)]
+    assert [(rows, b.input_ids.shape[1]) for rows, b in buckets] == [([0, 1, 2], 32), ([3], 64), ([4], 256)]
     assert buckets[-1][1].truncated == [True] and buckets[0][1].attention_mask[0].sum() == 3

@@ -99,14 +99,16 @@ async def test_killing_triton_mid_load_fails_fast_flips_health_and_recovers(
             server.kill()
             flip_s = await svc.wait_health(NOT_SERVING, timeout_s=5)
             await asyncio.sleep(1.0)
+            restarted_at = time.monotonic()
             server.start()
-            ready_s = server.wait_ready()
+            # On a thread: the event loop runs the service and the callers meanwhile.
+            ready_s = await asyncio.to_thread(server.wait_ready)
             recovered_s = await svc.wait_health(SERVING, timeout_s=10)
             await asyncio.sleep(0.5)
             stop.set()
             await asyncio.gather(*loaders)
-        during = [o for o in outcomes if o[0] > killed_at + 0.2 and o[0] < killed_at + 1.5]
-        after = [o for o in outcomes if o[0] > killed_at + flip_s + 1.0 + ready_s + recovered_s]
+        during = [o for o in outcomes if killed_at + 0.2 < o[0] < restarted_at]
+        after = [o for o in outcomes if o[0] > restarted_at + ready_s + recovered_s]
         print(f"health NOT_SERVING {flip_s:.2f}s after the kill; Triton ready {ready_s:.2f}s after restart; "
               f"SERVING again {recovered_s:.2f}s later; {len(during)} calls while down, slowest "
               f"{max(o[1] for o in during) * 1000:.0f} ms")
