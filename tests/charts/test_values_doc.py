@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -45,3 +46,12 @@ def test_readme_lists_every_component_and_value() -> None:
         assert f"| `{name}`" in readme
     for value in documented((CHART / "values.yaml").read_text()):
         assert f"| `{value.path}` |" in readme
+
+
+def test_every_documented_value_is_read_by_a_template() -> None:
+    """No value does nothing: the last part of each documented key appears in the templates."""
+    templates = "\n".join(p.read_text() for p in (CHART / "templates").rglob("*") if p.is_file())
+    unread = [v.path for v in documented((CHART / "values.yaml").read_text())
+              if not re.search(rf"\.{re.escape(v.path.split('.')[-1])}\b|\"{re.escape(v.path.split('.')[-1])}\"",
+                               templates)]
+    assert not unread, f"documented values no template reads: {unread}"
