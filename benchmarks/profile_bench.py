@@ -192,9 +192,10 @@ async def one_run(run: int, target: Target, stub: pb_grpc.ProfileServiceStub,
     requests = ingest_batches(run, args.batches, [f"u{i}" for i in range(1, 944)], item_ids)
     ingest_eps = await grpc_ingest(stub, requests)
     raw_eps = raw_ingest(target.schema, requests)
-    return {"user_p50": pct(user_ms, 0.5), "user_p99": pct(user_ms, 0.99), "raw_user_p99": pct(raw_user_ms, 0.99),
-            "items_p50": pct(items_ms, 0.5), "items_p99": pct(items_ms, 0.99),
-            "raw_items_p99": pct(raw_items_ms, 0.99), "ingest_eps": ingest_eps, "raw_ingest_eps": raw_eps}
+    return {"user_p50": pct(user_ms, 0.5), "user_p99": pct(user_ms, 0.99), "raw_user_p50": pct(raw_user_ms, 0.5),
+            "raw_user_p99": pct(raw_user_ms, 0.99), "items_p50": pct(items_ms, 0.5), "items_p99": pct(items_ms, 0.99),
+            "raw_items_p50": pct(raw_items_ms, 0.5), "raw_items_p99": pct(raw_items_ms, 0.99),
+            "ingest_eps": ingest_eps, "raw_ingest_eps": raw_eps, "load_average": os.getloadavg()[0]}
 
 
 async def measure(target: Target, args: argparse.Namespace) -> list[dict[str, float]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -53,16 +54,23 @@ class ProfileApp:
     servicer: ProfileServicer
     service: ProfileService
     channels: ChannelFactory
+    _watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Opens the stores, catches features up with the log, starts serving, then reports SERVING."""
+        """Opens the stores, catches features up with the log, starts serving, then reports SERVING.
+
+        Health then follows the stores: NOT_SERVING while PostgreSQL/SQLite or Redis do not answer.
+        """
         await self.host.start()
         await self.service.start()
         await self.host.set_ready(True)
+        self._watch = asyncio.get_running_loop().create_task(self.host.watch_readiness(self.service.healthy))
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Stops serving, applies queued events, closes stores and channels."""
         await self.host.stop(grace_s)
+        if self._watch is not None:
+            await self._watch
         await self.service.close()
         await self.channels.close()
 

@@ -69,6 +69,10 @@ class FeatureStore(Protocol):
         """Deletes every record of this store (its own keys only) and resets the applied sequences."""
         ...
 
+    async def ping(self) -> bool:
+        """Whether the backend answers (health)."""
+        ...
+
     async def close(self) -> None:
         """Releases connections."""
         ...

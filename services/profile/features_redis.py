@@ -129,6 +129,10 @@ class RedisFeatureStore:
                 self._redis.delete(*batch)
         await self._call(work)
 
+    async def ping(self) -> bool:
+        """Whether Redis answers (health)."""
+        return bool(await self._call(self._redis.ping))
+
     async def close(self) -> None:
         """Closes the connection pool and the thread."""
         await self._call(self._redis.close)

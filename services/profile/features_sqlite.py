@@ -108,6 +108,10 @@ class SqliteFeatureStore:
                 conn.execute(f"DELETE FROM {table}")
         await self._call(work)
 
+    async def ping(self) -> bool:
+        """Whether the file answers (health)."""
+        return bool(await self._call(lambda conn: conn.execute("SELECT 1").fetchone()))
+
     async def close(self) -> None:
         """Closes the file."""
         await self._call(lambda conn: None)

@@ -160,6 +160,13 @@ class ProfileService:
         self.catalogue.load(await self._db(self.store.sync.all_items))
         await self.engine.start()
 
+    async def healthy(self) -> bool:
+        """Whether the log and the feature store answer (health follows it: SERVING only then)."""
+        try:
+            return await self.store.call(self.store.sync.ping) and await self.engine.features.ping()
+        except Exception:
+            return False
+
     async def close(self) -> None:
         """Applies queued events, then closes the feature store and every log connection."""
         await self.engine.stop()

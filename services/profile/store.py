@@ -133,6 +133,11 @@ class SqlStore:
                 self._conn.close()
             self._conn = None
 
+    def ping(self) -> bool:
+        """Whether the database answers (health)."""
+        self.run(lambda cur: cur.execute("SELECT 1"))
+        return True
+
     # --- schema ---------------------------------------------------------------------------------------------
 
     def migrate(self) -> list[int]:
