@@ -19,6 +19,10 @@ from shopmesh.profile.v1 import profile_service_pb2 as ppb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as ppb_grpc
 from tests.support.conftest import Conversation, Mesh, answer_text, final_reply, start_mesh, stop_mesh
 
+# The first test on a clean machine also trains the support artifacts (about 1-4 minutes on two shared
+# cores), beyond the suite's default 300 s.
+pytestmark = pytest.mark.timeout(900)
+
 ALICE, BOB = "u-alice", "u-bob"
 AT = 1_790_000_000
 MONEY = {"currency_code": "USD", "amount_micros": 40_000_000}
