@@ -117,10 +117,10 @@ def item_features_template(item: Item) -> features_pb2.ItemFeatures:
         stock_quantity=item.stock_quantity)
 
 
-def item_features_to_pb(template: features_pb2.ItemFeatures, v: ItemFeatureValues,
-                        as_of_us: int) -> features_pb2.ItemFeatures:
-    """ItemFeatures: behaviour statistics on top of the catalogue fields the ranker needs."""
-    message = features_pb2.ItemFeatures()
+def fill_item_features(message: features_pb2.ItemFeatures, template: features_pb2.ItemFeatures,
+                       v: ItemFeatureValues, as_of_us: int) -> None:
+    """Fills ItemFeatures in place (inside the response, so it is never copied): the catalogue fields from
+    the template, then the behaviour statistics."""
     message.CopyFrom(template)
     seconds, micros = divmod(as_of_us, 1_000_000)
     message.as_of_time.seconds, message.as_of_time.nanos = seconds, micros * 1000
@@ -133,7 +133,6 @@ def item_features_to_pb(template: features_pb2.ItemFeatures, v: ItemFeatureValue
     if v.first_event_us:
         seconds, micros = divmod(v.first_event_us, 1_000_000)
         message.first_event_time.seconds, message.first_event_time.nanos = seconds, micros * 1000
-    return message
 
 
 def consent_to_pb(personalization: int, marketing: int, update_us: int) -> account_pb2.Consent:

@@ -94,10 +94,14 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
     async def GetItemFeatures(self, request: pb.GetItemFeaturesRequest, context: Ctx) -> pb.GetItemFeaturesResponse:
         _, as_of, rows = await self.service.item_features(request.catalog_id, list(request.item_ids),
                                                           opt_ts(request, "as_of_time"))
-        return pb.GetItemFeaturesResponse(results=[
-            pb.ItemFeaturesResult(item_id=i, missing=True) if item is None or values is None else
-            pb.ItemFeaturesResult(item_id=i, features=convert.item_features_to_pb(self._template(item), values, as_of))
-            for i, (item, values) in zip(request.item_ids, rows, strict=True)])
+        reply = pb.GetItemFeaturesResponse()
+        for item_id, (item, values) in zip(request.item_ids, rows, strict=True):
+            result = reply.results.add(item_id=item_id)
+            if item is None or values is None:
+                result.missing = True
+            else:
+                convert.fill_item_features(result.features, self._template(item), values, as_of)
+        return reply
 
     async def ListPopularItems(self, request: pb.ListPopularItemsRequest,
                                context: Ctx) -> pb.ListPopularItemsResponse:
