@@ -117,7 +117,7 @@ async def test_sessions_on_redis_keep_context_and_expire(mesh_certs: Path, signe
                                                          tmp_path: Path, trained_models: None) -> None:
     prefix = f"shopmesh-test:support:{uuid.uuid4().hex[:8]}:"
     running = await start_mesh(mesh_certs, signer, tmp_path, session_store="redis", redis_prefix=prefix,
-                               session_ttl_seconds=2)
+                               session_ttl_seconds=6)
     client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
     try:
         chat = Conversation(running, ALICE, "en")
@@ -128,7 +128,7 @@ async def test_sessions_on_redis_keep_context_and_expire(mesh_certs: Path, signe
         chat.cancel()
         stored = b"".join(bytes(client.get(k) or b"") for k in client.scan_iter(match=prefix + "session:*"))  # type: ignore[arg-type]
         assert b"and for Alipay?" in stored  # redacted text (nothing to redact here) is what is kept
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(7)
         again = Conversation(running, ALICE, "en", session_id=chat.session_id)
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await again.open()
