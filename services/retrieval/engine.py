@@ -114,7 +114,7 @@ class RetrievalEngine:
                 run.outcome, run.detail = Outcome.SKIPPED_DISABLED, "no text index"
             else:
                 proposal = sources.text_neighbours(snapshot, [anchor], allowed, quota)
-                if not len(proposal[0]) and anchor not in sources._text_lookup(snapshot):
+                if not len(proposal[0]) and not sources.in_text_index(snapshot, anchor):
                     run.outcome, run.detail = Outcome.SKIPPED_NO_INPUT, "item not in the text index"
                 results.append(_result(source, proposal, run))
             run.latency_us = int((time.perf_counter() - started) * 1e6)

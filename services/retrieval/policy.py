@@ -37,7 +37,7 @@ _COMMON_WEIGHTS = {
     "TRENDING": FusionWeight(0.1, Normalisation.SHARE),
     "CATEGORY_AFFINITY": FusionWeight(0.05, Normalisation.SHARE),
     "COLD_START": FusionWeight(0.5, Normalisation.SHARE),
-    "REPURCHASE": FusionWeight(4.0, Normalisation.SHARE),
+    "REPURCHASE": FusionWeight(20.0, Normalisation.SHARE),
 }
 _FEED_QUOTAS = {"USER_VECTOR_ANN": 500, "CO_VISITATION": 500, "TEXT_NEIGHBOURS": 200, "RECENT_TEXT_VECTORS": 200,
                 "TRENDING": 200, "CATEGORY_AFFINITY": 100, "COLD_START": 200}

@@ -1,8 +1,9 @@
 """Scatter-gather over shard replicas: the same request to every shard, candidates re-merged as one.
 
-Each shard proposes only items it owns, each source cut to its quota, so the union of the shards' per-source
-lists holds the global per-source top lists; re-running the fusion over that union (with the raw per-source
-scores every candidate carries) gives the order a single replica would have given. A shard that fails is
+Each shard proposes only items it owns and returns its own top k; every candidate carries its raw per-source
+scores, so the client rebuilds each source's list over the union, cuts it to the source's quota and runs the
+same fusion. Shards normalise each source over their own lists, so the merged order can differ slightly
+from one replica's (tests/retrieval/test_shards.py measures the overlap). A shard that fails is
 left out and named in the answer; all shards failing is the first shard's error.
 """
 
@@ -57,10 +58,12 @@ class ShardedRetrievalClient:
                     ids.append(c.item_id)
                 for s in c.sources:
                     per_source.setdefault(source_name(s.source), []).append((s.score, c.item_id))
+        quotas = {source_name(r.source): r.requested_count for a in answers for r in a.source_reports}
         results = []
         for source, entries in per_source.items():
-            entries.sort(key=lambda e: (-e[0], e[1]))
-            results.append(SourceResult(source, [keys[i] for _, i in entries], [s for s, _ in entries]))
+            # Cut the union back to the source's quota, as one replica would have.
+            kept = sorted(set(entries), key=lambda e: (-e[0], e[1]))[: quotas.get(source) or None]
+            results.append(SourceResult(source, [keys[i] for _, i in kept], [s for s, _ in kept]))
         merged = merge(results, self.weights, k)
         out = pb.RetrieveCandidatesResponse(cold_start=any(a.cold_start for a in answers),
                                             snapshots=answers[0].snapshots)

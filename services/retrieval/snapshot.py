@@ -91,6 +91,18 @@ class Snapshot:
     learned_keys: np.ndarray
     manifests: dict[str, ArtifactManifest]
     load_time: str = ""
+    text_matrix: np.ndarray = field(init=False)
+    text_row: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Text vectors are read per request (profiles, neighbours, similarities): keep them as one matrix
+        # rather than a FAISS reconstruct call per item.
+        self.text_row = np.full(len(self.items), -1, dtype=np.int64)
+        if self.text_index is None or not self.text_index.size:
+            self.text_matrix = np.zeros((0, 0), np.float32)
+            return
+        self.text_matrix = self.text_index.index.reconstruct_n(0, self.text_index.size)
+        self.text_row[self.text_keys] = np.arange(len(self.text_keys))
 
     @property
     def text_space(self) -> tuple[str, str]:

@@ -57,19 +57,14 @@ def text_vectors(snapshot: Snapshot, positions: list[int]) -> tuple[np.ndarray, 
     """Stored text vectors of the given item positions that are in the text index (and which ones)."""
     if snapshot.text_index is None or not positions:
         return np.zeros((0, 0), np.float32), []
-    lookup = _text_lookup(snapshot)
-    rows = [(p, lookup[p]) for p in positions if p in lookup]
-    if not rows:
-        return np.zeros((0, snapshot.text_index.dimension), np.float32), []
-    return np.stack([snapshot.text_index.reconstruct(r) for _, r in rows]), [p for p, _ in rows]
+    rows = snapshot.text_row[np.asarray(positions, dtype=np.int64)]
+    known = rows >= 0
+    return snapshot.text_matrix[rows[known]], [p for p, k in zip(positions, known.tolist(), strict=True) if k]
 
 
-def _text_lookup(snapshot: Snapshot) -> dict[int, int]:
-    cached: dict[int, int] | None = getattr(snapshot, "_text_lookup", None)
-    if cached is None:
-        cached = {int(p): n for n, p in enumerate(snapshot.text_keys)}
-        snapshot._text_lookup = cached  # type: ignore[attr-defined]
-    return cached
+def in_text_index(snapshot: Snapshot, position: int) -> bool:
+    """Whether an item has a text vector."""
+    return bool(snapshot.text_row[position] >= 0)
 
 
 def text_neighbours(snapshot: Snapshot, anchors: list[int], allowed: np.ndarray, k: int) -> Proposal:
@@ -77,13 +72,11 @@ def text_neighbours(snapshot: Snapshot, anchors: list[int], allowed: np.ndarray,
     vectors, known = text_vectors(snapshot, anchors[:TEXT_ANCHORS])
     if not known or snapshot.text_index is None:
         return EMPTY
-    best: dict[int, float] = {}
+    best = np.full(len(snapshot.items), -np.inf)
     for age, vector in enumerate(vectors):
         positions, scores = search_index(snapshot.text_index, snapshot.text_keys, vector, allowed, k)
-        for p, s in zip(positions.tolist(), scores.tolist(), strict=True):
-            best[p] = max(best.get(p, -np.inf), s * RECENCY_DECAY ** age)
-    ordered = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-    return np.asarray([p for p, _ in ordered], np.int64), np.asarray([s for _, s in ordered], np.float32)
+        np.maximum.at(best, positions, scores * RECENCY_DECAY ** age)
+    return top_allowed(best, allowed, k)
 
 
 def text_profile(snapshot: Snapshot, recent: list[int]) -> np.ndarray | None:

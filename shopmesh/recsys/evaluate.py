@@ -51,7 +51,7 @@ MOVIE_WEIGHTS = {
     "CATEGORY_AFFINITY": FusionWeight(0.05, Normalisation.SHARE),
 }
 GROCERY_WEIGHTS = {
-    "REPURCHASE": FusionWeight(4.0, Normalisation.SHARE),
+    "REPURCHASE": FusionWeight(20.0, Normalisation.SHARE),
     "USER_VECTOR_ANN": FusionWeight(1.0, Normalisation.SOFTMAX, 1.0),
     "CO_VISITATION": FusionWeight(1.0, Normalisation.SHARE),
     "TRENDING": FusionWeight(0.1, Normalisation.SHARE),

@@ -76,20 +76,29 @@ def normalise(scores: Sequence[float], how: FusionWeight) -> np.ndarray:
 def merge(results: Sequence[SourceResult], weights: Mapping[str, FusionWeight], k: int) -> list[MergedCandidate]:
     """Fuses source lists into at most k candidates, best first, ties broken by item key.
 
+    Vectorised (one np.unique over every proposal): a feed merges a few thousand proposals per request.
+
     Args:
         results: Each source's proposals (already cut to its quota and filtered).
         weights: Fusion weight per source name; a source without one weighs 1 with SHARE normalisation.
         k: How many to keep.
     """
-    merged: dict[int, MergedCandidate] = {}
-    for result in results:
-        how = weights.get(result.source, FusionWeight())
-        probabilities = normalise(result.scores, how)
-        for rank, (item, raw, p) in enumerate(zip(result.items, result.scores, probabilities, strict=True)):
-            entry = merged.get(item)
-            if entry is None:
-                entry = merged[item] = MergedCandidate(item, 0.0)
-            entry.score += how.weight * float(p)
-            entry.sources.append((result.source, float(raw), rank))
-    ordered = sorted(merged.values(), key=lambda c: (-c.score, c.item))
-    return ordered[:max(k, 0)]
+    live = [r for r in results if len(r.items)]
+    if not live or k <= 0:
+        return []
+    keys = np.concatenate([np.asarray(r.items, dtype=np.int64) for r in live])
+    contributions = np.concatenate([
+        weights.get(r.source, FusionWeight()).weight * normalise(r.scores, weights.get(r.source, FusionWeight()))
+        for r in live])
+    unique, inverse = np.unique(keys, return_inverse=True)
+    fused = np.bincount(inverse, weights=contributions, minlength=len(unique))
+    # Highest fused score first, then the smaller key (np.lexsort sorts by the last key first).
+    order = np.lexsort((unique, -fused))[:k]
+    chosen = {int(unique[i]): n for n, i in enumerate(order)}
+    merged = [MergedCandidate(int(unique[i]), float(fused[i])) for i in order]
+    for result in live:
+        for rank, (item, raw) in enumerate(zip(result.items, result.scores, strict=True)):
+            slot = chosen.get(int(item))
+            if slot is not None:
+                merged[slot].sources.append((result.source, float(raw), rank))
+    return merged

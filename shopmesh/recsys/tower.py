@@ -30,6 +30,8 @@ class TowerConfig:
         batch_size: Sequences per step.
         lr: Adam learning rate.
         negatives: Shared uniform negatives per step for sampled softmax.
+        target_window: Each epoch, a prefix's target is drawn from its next target_window items, not only the
+            next one: MovieLens users rate in bursts whose order within a second is arbitrary.
         seed: Seed of torch and numpy generators.
     """
 
@@ -40,6 +42,7 @@ class TowerConfig:
     batch_size: int = 512
     lr: float = 1e-3
     negatives: int = 2048
+    target_window: int = 1
     seed: int = 0
 
 
@@ -81,14 +84,23 @@ def _pad_left(seq: Sequence[int], length: int) -> list[int]:
     return [0] * (length - len(tail)) + tail
 
 
-def _examples(sequences: Sequence[Sequence[int]], max_len: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(prefix, next item) pairs at every position of every sequence."""
+def _examples(sequences: Sequence[Sequence[int]], max_len: int,
+              window: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(prefix, next `window` items, -1 past the end) at every position of every sequence."""
     inputs, targets = [], []
     for seq in sequences:
         for t in range(1, len(seq)):
             inputs.append(_pad_left(seq[max(0, t - max_len):t], max_len))
-            targets.append(seq[t])
+            ahead = list(seq[t:t + window])
+            targets.append(ahead + [-1] * (window - len(ahead)))
     return torch.tensor(inputs, dtype=torch.long), torch.tensor(targets, dtype=torch.long)
+
+
+def _draw_targets(targets: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """One target per example among its valid next items, uniformly."""
+    valid = (targets >= 0).sum(1).numpy()
+    pick = torch.as_tensor((rng.random(len(valid)) * valid).astype(np.int64))
+    return targets[torch.arange(len(targets)), pick]
 
 
 def train_tower(sequences: Sequence[Sequence[int]], n_items: int, config: TowerConfig | None = None,
@@ -103,11 +115,12 @@ def train_tower(sequences: Sequence[Sequence[int]], n_items: int, config: TowerC
     rng = np.random.default_rng(config.seed)
     model = UserTower(n_items, config)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    inputs, targets = _examples(sequences, config.max_len)
+    inputs, windows = _examples(sequences, config.max_len, config.target_window)
     started, loss_value = time.monotonic(), float("nan")
     model.train()
     for epoch in range(config.epochs):
-        order = torch.as_tensor(rng.permutation(len(targets)))
+        order = torch.as_tensor(rng.permutation(len(windows)))
+        targets = _draw_targets(windows, rng)
         total = 0.0
         for start in range(0, len(order), config.batch_size):
             batch = order[start:start + config.batch_size]
@@ -117,12 +130,12 @@ def train_tower(sequences: Sequence[Sequence[int]], n_items: int, config: TowerC
             loss.backward()
             optimiser.step()
             total += float(loss.detach()) * len(batch)
-        loss_value = total / max(len(targets), 1)
+        loss_value = total / max(len(windows), 1)
         if log:
             print(f"epoch {epoch + 1}/{config.epochs} loss {loss_value:.4f}", flush=True)
     model.eval()
     return model, {"train_loss": loss_value, "train_seconds": time.monotonic() - started,
-                   "epochs": float(config.epochs), "examples": float(len(targets))}
+                   "epochs": float(config.epochs), "examples": float(len(windows))}
 
 
 def _sampled_softmax(hidden: torch.Tensor, positive: torch.Tensor, items: torch.Tensor, negatives: int,
