@@ -6,8 +6,10 @@ Keys (all under a configurable prefix, so several deployments or test runs share
 `<p>meta` holds the applied log sequence per partition (`applied:<partition>`); `<p>catalogs` the
 catalogues seen. Values hold no PII (ids, times, numbers, category keys and brand names only).
 
-The client is redis-py's synchronous one on a dedicated thread: with hiredis it parses a pipeline about
-twice as fast as the asyncio client (which arms a timeout per reply), and the event loop stays free.
+Writes (the fold's big MULTI/EXEC pipelines) use redis-py's synchronous client on a dedicated thread: with
+hiredis it parses a pipeline about twice as fast as the asyncio client (which arms a timeout per reply),
+and the event loop stays free. Serving reads use the asyncio client: no thread hop, which is what decides
+the tail latency when the cores are busy.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import redis
+import redis.asyncio as aioredis
 
 from services.profile.feature_store import STATE_VERSION, EntityKey, StateFields, decode_state, encode_state
 
@@ -35,6 +38,8 @@ class RedisFeatureStore:
     def __init__(self, url: str, prefix: str = "shopmesh:profile:"):
         self._redis = redis.Redis.from_url(url, decode_responses=False, socket_timeout=5.0,
                                            socket_connect_timeout=5.0, health_check_interval=30)
+        self._reader = aioredis.Redis.from_url(url, decode_responses=False, socket_timeout=5.0,
+                                               socket_connect_timeout=5.0)
         self._p = prefix
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile-redis")
 
@@ -47,22 +52,23 @@ class RedisFeatureStore:
     def _item_key(self, key: EntityKey) -> str:
         return f"{self._p}i:{key[0]}:{key[1]}"
 
-    def _read_sync(self, names: list[str]) -> list[StateFields | None]:
-        pipe = self._redis.pipeline(transaction=False)
-        for name in names:
-            pipe.hmget(name, "v", "s")
-        return [decode_state(state) if version == STATE_VERSION and state else None
-                for version, state in pipe.execute()]
+    async def _read(self, names: list[str]) -> list[StateFields | None]:
+        if len(names) == 1:
+            rows: Any = [await self._reader.hmget(names[0], "v", "s")]
+        else:
+            async with self._reader.pipeline(transaction=False) as pipe:
+                for name in names:
+                    pipe.hmget(name, "v", "s")
+                rows = await pipe.execute()
+        return [decode_state(state) if version == STATE_VERSION and state else None for version, state in rows]
 
     async def read_users(self, keys: list[EntityKey]) -> list[StateFields | None]:
         """States of these users, in order (one pipelined round trip)."""
-        names = [self._user_key(k) for k in keys]
-        return await self._call(lambda: self._read_sync(names))
+        return await self._read([self._user_key(k) for k in keys])
 
     async def read_items(self, keys: list[EntityKey]) -> list[StateFields | None]:
         """States of these items, in order (one pipelined round trip)."""
-        names = [self._item_key(k) for k in keys]
-        return await self._call(lambda: self._read_sync(names))
+        return await self._read([self._item_key(k) for k in keys])
 
     def _write_sync(self, users: dict[EntityKey, StateFields],
                     items: dict[EntityKey, tuple[StateFields, float | None]], applied: dict[int, int]) -> None:
@@ -137,6 +143,7 @@ class RedisFeatureStore:
         """Closes the connection pool and the thread."""
         await self._call(self._redis.close)
         self._executor.shutdown(wait=True)
+        await self._reader.aclose()
 
 
 def _glob_escape(text: str) -> str:
