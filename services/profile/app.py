@@ -79,13 +79,18 @@ def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, 
                   wall_clock: bool = False, verifier: VaultClient | None = None) -> ProfileService:
     """The domain service over the configured stores (also used by the CLI, without gRPC)."""
     log_store = open_log_store(stores)
-    # SQLite has one writer at a time anyway; PostgreSQL writes partitions of the log in parallel.
-    writers = [log_store] + [open_log_store(stores) for _ in range(stores.log_writers - 1)] \
-        if stores.postgres_dsn else [log_store]
+    writers = None
+    if stores.postgres_dsn:  # SQLite has one writer at a time anyway; PostgreSQL writes partitions in parallel
+        from services.profile.store_postgres import AsyncLogWriter
+
+        writers = [AsyncLogWriter(stores.postgres_dsn, stores.postgres_schema) for _ in range(stores.log_writers)]
     catalogue = Catalogue(default_catalog)
     clock = (lambda: int(time.time() * 1e6)) if wall_clock else None
     engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock=clock)
-    return ProfileService(log_store, engine, catalogue, policy, verifier=verifier, log_writers=writers)
+    service = ProfileService(log_store, engine, catalogue, policy, verifier=verifier,
+                             log_writers=[w.append_consented for w in writers] if writers else None)
+    service.closers = [w.close for w in writers or []]
+    return service
 
 
 def policy_of(settings: ProfileDataSettings) -> Policy:

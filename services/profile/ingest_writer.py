@@ -9,26 +9,27 @@ after its own events are committed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from services.profile.model import Event
-from services.profile.store import AsyncStore
 
 Outcome = tuple[set[str], dict[tuple[str, str], int]]
 """(users without consent, (user_id, event_id) -> sequence of this call's newly written events)."""
+Append = Callable[[Sequence[Event], int, bool], Awaitable[Outcome]]
+"""Writes events durably: (events, ingest time, consent default) -> outcome."""
 
 
 class GroupWriter:
     """Coalesces concurrent writes of event batches.
 
     Args:
-        store: the log.
+        append: writes one group to the log (one connection: its commits are in sequence order).
         default_granted: consent of users never asked.
         on_committed: receives each group's committed events in sequence order (the feature fold).
     """
 
-    def __init__(self, store: AsyncStore, default_granted: bool, on_committed: Callable[[list[Event]], None]):
-        self._store = store
+    def __init__(self, append: Append, default_granted: bool, on_committed: Callable[[list[Event]], None]):
+        self._append = append
         self._default = default_granted
         self._on_committed = on_committed
         self._pending: list[tuple[list[Event], int, asyncio.Future[Outcome]]] = []
@@ -50,8 +51,7 @@ class GroupWriter:
                 events = [e for batch, _, _ in group for e in batch]
                 ingest_us = max(t for _, t, _ in group)
                 try:
-                    denied, written = await self._store.call(self._store.sync.append_consented, events, ingest_us,
-                                                             self._default)
+                    denied, written = await self._append(events, ingest_us, self._default)
                 except Exception as exc:
                     for _, _, future in group:
                         if not future.done():

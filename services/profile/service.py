@@ -11,7 +11,7 @@ import base64
 import binascii
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import ParamSpec, Protocol, TypeVar
 
@@ -19,7 +19,7 @@ from services.profile.catalogue import MAX_ITEMS_PER_CALL, Catalogue, validate_i
 from services.profile.engine import FeatureEngine
 from services.profile.events import MAX_EVENTS_PER_BATCH, IngestRules, validate_event
 from services.profile.features import ItemFeatureValues, UserFeatureValues
-from services.profile.ingest_writer import GroupWriter
+from services.profile.ingest_writer import Append, GroupWriter, Outcome
 from services.profile.model import ID_RULE, US_PER_S, Event, EventResult, Item, ResultStatus, Violation, valid_id
 from services.profile.profiles import (
     CONSENT_FIELDS,
@@ -135,18 +135,21 @@ class ProfileService:
 
     def __init__(self, store: AsyncStore, engine: FeatureEngine, catalogue: Catalogue, policy: Policy, *,
                  verifier: TokenVerifier | None = None, wall_clock_us: Callable[[], int] | None = None,
-                 log_writers: list[AsyncStore] | None = None):
+                 log_writers: list[Append] | None = None):
         self.store = store
         self.engine = engine
         self.catalogue = catalogue
         self.policy = policy
         self.verifier = verifier
         self._wall = wall_clock_us or (lambda: int(time.time() * US_PER_S))
+        self.closers: list[Callable[[], Awaitable[None]]] = []
         # One writer connection per log partition: a user's events always go through the same one, so each
         # partition's sequences commit in order while the partitions write in parallel.
-        self.log_writers = log_writers or [store]
-        self._writers = [GroupWriter(s, policy.personalization_default_granted, engine.submit)
-                         for s in self.log_writers]
+        def on_store_thread(events: Sequence[Event], ingest_us: int, default: bool) -> Awaitable[Outcome]:
+            return store.call(store.sync.append_consented, events, ingest_us, default)
+
+        self._writers = [GroupWriter(append, policy.personalization_default_granted, engine.submit)
+                         for append in (log_writers or [on_store_thread])]
 
     async def _db(self, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -171,8 +174,9 @@ class ProfileService:
         """Applies queued events, then closes the feature store and every log connection."""
         await self.engine.stop()
         await self.engine.features.close()
-        for store in self.log_writers:
-            await store.close()
+        await self.store.close()
+        for close in self.closers:
+            await close()
 
     # --- catalogue ------------------------------------------------------------------------------------------
 

@@ -63,6 +63,20 @@ def _event_row(e: Event, ingest_us: int) -> tuple[Any, ...]:
             int(e.origin), ingest_us, e.log_partition)
 
 
+def pg_append(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """PostgreSQL's INSERT of log rows: one array per column, so it parses and binds 16 parameters, not 16
+    per row; RETURNING names the rows written now (the others were duplicates)."""
+    sql = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT * FROM unnest("
+           f"{', '.join(f'%s::{t}[]' for t in _PG_TYPES)}) "
+           "ON CONFLICT (user_id, event_id) DO NOTHING RETURNING user_id, event_id, sequence")
+    return sql, [list(column) for column in zip(*rows, strict=True)]
+
+
+def event_row(e: Event, ingest_us: int) -> tuple[Any, ...]:
+    """The log row of an event."""
+    return _event_row(e, ingest_us)
+
+
 def item_doc(item: Item) -> str:
     """The JSON document an item is stored as (times live in their own columns)."""
     return orjson.dumps({
@@ -173,7 +187,7 @@ class SqlStore:
 
     def append_consented(self, events: Sequence[Event], ingest_us: int,
                          default_granted: bool) -> tuple[set[str], dict[tuple[str, str], int]]:
-        """Drops events of users without personalisation consent, writes the rest, commits: one transaction.
+        """Drops events of users without personalisation consent, then writes and commits the rest.
 
         Returns:
             (users whose events were discarded, (user_id, event_id) -> sequence of the events written now).
@@ -196,11 +210,7 @@ class SqlStore:
             return {}
         rows = [_event_row(e, ingest_us) for e in events]
         if self.dialect == "postgres":
-            # One array per column: PostgreSQL parses and binds 15 parameters instead of 15 per row.
-            sql = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT * FROM unnest("
-                   f"{', '.join(f'%s::{t}[]' for t in _PG_TYPES)}) "
-                   "ON CONFLICT (user_id, event_id) DO NOTHING RETURNING user_id, event_id, sequence")
-            params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+            sql, params = pg_append(rows)
         else:
             placeholders = "(" + ", ".join("?" * len(EVENT_COLUMNS)) + ")"
             sql = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {', '.join([placeholders] * len(rows))} "
