@@ -43,7 +43,8 @@ def choose_backend(settings: EmbeddingSettings, root: Path) -> EmbeddingBackend:
         return InProcessBackend(settings.cpu_threads)
     if settings.triton_url:
         return TritonBackend(settings.triton_url, timeout_s=timeout_s)
-    install, reason = ensure_installed()
+    # Bounded: `shopmesh up` waits 120 s for health, and the in-process fallback serves the same vectors.
+    install, reason = ensure_installed(timeout_s=60)
     if install is None:
         if settings.backend == "triton":
             raise RuntimeError(f"backend=triton but the local tritonserver cannot run here: {reason}")

@@ -137,7 +137,9 @@ def ensure_installed(timeout_s: float = 600.0) -> tuple[TritonInstall | None, st
     staging = root.with_name(root.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.parent.mkdir(parents=True, exist_ok=True)
+    # Few retries: offline, the caller falls back to in-process instead of stalling start-up for minutes.
     cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
+           "--retries", "1", "--timeout", "15",
            "--target", str(staging), f"nvidia-pytriton=={PYTRITON_VERSION}"]
     try:
         subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout_s)
