@@ -5,7 +5,7 @@ machine, in a fresh schema and key prefix that are removed afterwards. It is loa
 catalogue and the first ratings replayed as events (`shopmesh data load`).
 
 - user features: GetUserFeatures of a random MovieLens user, one call in flight.
-  Baseline: redis-py HGETALL of the same user's hash (what the service reads), plus JSON decoding.
+  Baseline: redis-py HGETALL of the same user's hash (its two fields, what the service reads), plus JSON decoding.
 - item features: GetItemFeatures of 200 random items, one call in flight.
   Baseline: one redis-py pipeline of the same 200 HGETALLs, plus JSON decoding.
 - ingest: IngestEvents in batches of 500 new events, 4 calls in flight, committed to the PostgreSQL log.
