@@ -23,6 +23,7 @@ import redis
 import redis.asyncio as aioredis
 
 from services.profile.feature_store import STATE_VERSION, EntityKey, StateFields, decode_state, encode_state
+from services.profile.store import StoreUnavailable
 
 R = TypeVar("R")
 
@@ -44,7 +45,10 @@ class RedisFeatureStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile-redis")
 
     async def _call(self, work: Callable[[], R]) -> R:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from exc
 
     def _user_key(self, key: EntityKey) -> str:
         return f"{self._p}u:{key[0]}:{key[1]}"
@@ -53,13 +57,16 @@ class RedisFeatureStore:
         return f"{self._p}i:{key[0]}:{key[1]}"
 
     async def _read(self, names: list[str]) -> list[StateFields | None]:
-        if len(names) == 1:
-            rows: Any = [await self._reader.hmget(names[0], "v", "s")]
-        else:
-            async with self._reader.pipeline(transaction=False) as pipe:
-                for name in names:
-                    pipe.hmget(name, "v", "s")
-                rows = await pipe.execute()
+        try:
+            if len(names) == 1:
+                rows: Any = [await self._reader.hmget(names[0], "v", "s")]
+            else:
+                async with self._reader.pipeline(transaction=False) as pipe:
+                    for name in names:
+                        pipe.hmget(name, "v", "s")
+                    rows = await pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from exc
         return [decode_state(state) if version == STATE_VERSION and state else None for version, state in rows]
 
     async def read_users(self, keys: list[EntityKey]) -> list[StateFields | None]:

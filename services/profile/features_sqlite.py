@@ -12,6 +12,7 @@ from typing import TypeVar
 import orjson
 
 from services.profile.feature_store import EntityKey, StateFields
+from services.profile.store import StoreUnavailable
 
 R = TypeVar("R")
 _SCHEMA = (
@@ -46,7 +47,10 @@ class SqliteFeatureStore:
             except BaseException:
                 self._conn.rollback()
                 raise
-        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"sqlite feature store unavailable: {type(exc).__name__}") from exc
 
     async def _read(self, table: str, column: str, keys: list[EntityKey]) -> list[StateFields | None]:
         def work(conn: sqlite3.Connection) -> list[StateFields | None]:

@@ -356,7 +356,10 @@ class ProfileService:
         if limit < 0 or limit > 500:
             raise invalid([Violation("limit", "OUT_OF_RANGE", "1 to 500; 0 means 100")])
         catalog = self._catalog(catalog_id)
-        return await self.engine.popular(catalog, category_prefix.strip("/"), limit or 100, include_out_of_stock)
+        try:
+            return await self.engine.popular(catalog, category_prefix.strip("/"), limit or 100, include_out_of_stock)
+        except StoreUnavailable as exc:
+            raise Unavailable("the feature store is unreachable; retry with backoff") from exc
 
     # --- consent and profiles -------------------------------------------------------------------------------
 
@@ -435,7 +438,10 @@ class ProfileService:
         await self.engine.drain()  # queued events of the user must not re-create features after the delete
         touched = await self._db(self.store.sync.user_item_keys, user_id)
         events, had_profile, had_consent = await self._db(self.store.sync.delete_user, user_id)
-        features = await self.engine.features.delete_user(user_id)
+        try:
+            features = await self.engine.features.delete_user(user_id)
+        except StoreUnavailable as exc:  # the log rows are gone already; a retry finishes the job
+            raise Unavailable("the feature store is unreachable; retry the deletion") from exc
         self.engine.forget(user_id)
         # Item features are aggregates: recompute the user's items from what remains, as a rebuild would.
         await self.engine.recompute_items(sorted(touched))

@@ -199,3 +199,23 @@ async def test_incremental_features_equal_a_rebuild_after_out_of_order_batches(p
     items_after = await stub.GetItemFeatures(pb.GetItemFeaturesRequest(item_ids=ids), timeout=5)
     for a, b in zip([*before, items_before], [*after, items_after], strict=True):
         assert_close(a, b)
+
+
+async def test_a_feature_store_outage_is_unavailable_not_internal(profile: Running, backend) -> None:
+    if backend.name != "postgres_redis":
+        pytest.skip("needs a Redis to lose")
+    import redis.asyncio as aioredis
+
+    await load_catalogue(profile.stub("loader"))
+    store = profile.app.service.engine.features
+    healthy = store._reader  # type: ignore[attr-defined]
+    store._reader = aioredis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)  # type: ignore[attr-defined]
+    try:
+        for call in (profile.stub().GetUserFeatures(pb.GetUserFeaturesRequest(user_id="u1"), timeout=5),
+                     profile.stub().GetItemFeatures(pb.GetItemFeaturesRequest(item_ids=["ml-1"]), timeout=5)):
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await call
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        await store._reader.aclose()  # type: ignore[attr-defined]
+        store._reader = healthy  # type: ignore[attr-defined]
