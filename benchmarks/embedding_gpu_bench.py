@@ -92,8 +92,16 @@ class Server:
         self.port = free_port()
         cmd = install.command(repository, self.port, free_port(), free_port())
         self.log = (WORK / "tritonserver.log").open("wb")
+        # Own group (killed whole on stop) and SIGTERM if this script dies: no GPU server outlives a run.
+        def child_setup() -> None:
+            import ctypes
+
+            os.setsid()
+            with contextlib.suppress(OSError, AttributeError):
+                ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
         self.proc = subprocess.Popen(cmd, env=install.env(), stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     preexec_fn=child_setup)  # noqa: PLW1509
 
     def wait_ready(self, timeout_s: float = 300) -> None:
         import tritonclient.grpc as grpcclient
@@ -267,6 +275,8 @@ def main() -> int:
     parser.add_argument("--check", type=Path, help="folder from --export-weights: check correctness instead")
     parser.add_argument("--export-weights", type=Path, help="write fp16 weights + check data here (CPU) and exit")
     args = parser.parse_args()
+    # SIGTERM (a call's time limit) runs the `finally` that stops tritonserver.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.export_weights:
         export_weights(args.export_weights)
         return 0
