@@ -25,6 +25,7 @@ from shared.server import ServiceHost
 from shopmesh.support.v1 import support_service_pb2_grpc as pb_grpc
 
 _log = get_logger(__name__)
+KB_EMBED_TIMEOUT_S = 60.0
 
 
 def open_store(settings: SupportSettings) -> SessionStore:
@@ -90,7 +91,11 @@ def build(settings: SupportSettings) -> SupportApp:
         encoder = EmbeddingClient(channels, settings.embedding_address, settings.embedding_timeout_ms / 1000)
     else:
         encoder = InProcessEncoder(settings.in_process_cache_texts)
-    kb = KnowledgeBase(encoder.embed)
+    async def embed_faq(texts: list[str]) -> Any:
+        # The FAQ is embedded at start and on reload, 78 texts in one call: more than a turn's deadline.
+        return await encoder.embed(texts, timeout_s=KB_EMBED_TIMEOUT_S)
+
+    kb = KnowledgeBase(embed_faq)
     # The models are filled in by start(); the understander is built now so the engine is complete.
     understander = Understander(None, None, EscalationPolicy())  # type: ignore[arg-type]
     engine = SupportEngine(open_store(settings), redactor, encoder, understander, Answerer(kb, profile), LiveHub(),

@@ -21,6 +21,7 @@ from google.rpc import error_details_pb2, status_pb2
 from services.support.encoder import DIMENSION, MODEL_NAME, E5Encoder
 from services.support.userdata import CancelOutcome, DataUnavailable, OrderView, PointsView, RefundView
 from shared.channels import ChannelFactory
+from shared.context import Caller, caller_var, current_caller
 from shared.errors import FailedPrecondition, Unavailable
 from shopmesh.common.v1 import order_pb2, redaction_pb2
 from shopmesh.embedding.v1 import embedding_service_pb2 as epb
@@ -201,14 +202,24 @@ class EmbeddingClient:
         self._stub = epb_grpc.EmbeddingServiceStub(channels.channel(address, "embedding", [service]))
         self._timeout = timeout_s
 
-    async def embed(self, texts: list[str]) -> np.ndarray:
-        """(n, DIMENSION) normalised query vectors; raises Unavailable when the service cannot answer."""
+    async def embed(self, texts: list[str], timeout_s: float | None = None) -> np.ndarray:
+        """(n, DIMENSION) normalised query vectors; raises Unavailable when the service cannot answer.
+
+        Args:
+            texts: at most 256 (the embedding contract).
+            timeout_s: overrides the per-turn deadline (the FAQ's start-up embedding takes longer).
+        """
+        # The embedding service acts for no user and refuses a user context (USER_CONTEXT_UNEXPECTED); the
+        # kit forwards the caller's one on every outbound call, so this call runs without it.
+        reset = caller_var.set(Caller(service=current_caller().service))
         try:
             response = await self._stub.Embed(epb.EmbedRequest(texts=texts, model_name=MODEL_NAME,
                                                                kind=epb.EMBEDDING_KIND_QUERY),
-                                              timeout=self._timeout)
+                                              timeout=timeout_s or self._timeout)
         except grpc.aio.AioRpcError as exc:
             raise Unavailable("the embedding service is unavailable", reason="EMBEDDING_UNAVAILABLE") from exc
+        finally:
+            caller_var.reset(reset)
         vectors = np.frombuffer(response.vectors_f32le, "<f4").reshape(response.count, response.dimension)
         return vectors.astype(np.float32)
 
@@ -246,8 +257,8 @@ class InProcessEncoder:
             out.append(vector if vector is not None else self._encoder.encode([text])[0])
         return np.stack(out)
 
-    async def embed(self, texts: list[str]) -> np.ndarray:
-        """(n, DIMENSION) normalised query vectors."""
+    async def embed(self, texts: list[str], timeout_s: float | None = None) -> np.ndarray:
+        """(n, DIMENSION) normalised query vectors (timeout_s is accepted for symmetry and ignored)."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._encode, texts)

@@ -5,6 +5,7 @@ serves) and its trained artifacts (trained once into $SHOPMESH_HOME on a clean m
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from shopmesh.support.v1 import support_service_pb2_grpc as pb_grpc
 from shopmesh.vault.v1 import vault_service_pb2_grpc as vpb_grpc
 from tests.support.fake_profile import FakeProfile
 
-IDENTITIES = ("support", "vault", "profile", "console", "gateway", "ops", "retrieval", "orders")
+READ_TIMEOUT_S = 120.0
+IDENTITIES = ("support", "vault", "profile", "console", "gateway", "ops", "retrieval", "orders", "embedding")
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +163,8 @@ class Conversation:
 
     async def next(self) -> cpb.ConversationEvent:
         """The next server event."""
-        response = await self._call.read()
+        # A bounded wait: a turn that never finishes fails the test instead of hanging the suite.
+        response = await asyncio.wait_for(self._call.read(), READ_TIMEOUT_S)
         assert response is not grpc.aio.EOF, "the stream ended"
         self.events.append(response.event)
         return response.event
