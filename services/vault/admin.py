@@ -145,13 +145,19 @@ class KeyAdmin:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
+        # Marked running before the task first runs, so a GetKeyStatus right after RotateKeys never reads the
+        # previous rewrap's "finished, 0 remaining" while keys still sit on the old KEK.
+        progress = self.progress
+        progress.running, progress.start_time, progress.finish_time = True, self.vault.clock(), None
+        progress.total = progress.remaining = self.pending_rewrap()
         self._task = loop.create_task(self.run_rewrap())
 
     async def run_rewrap(self, pause_s: float = 0.0) -> None:
         """Rewraps batch by batch, yielding to the event loop between batches so RPCs keep flowing."""
         progress = self.progress
-        progress.running, progress.start_time, progress.finish_time = True, self.vault.clock(), None
-        progress.total = progress.remaining = self.pending_rewrap()
+        if not progress.running:
+            progress.running, progress.start_time, progress.finish_time = True, self.vault.clock(), None
+            progress.total = progress.remaining = self.pending_rewrap()
         try:
             while True:
                 moved = self.rewrap_batch()
