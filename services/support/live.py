@@ -13,7 +13,7 @@ from typing import Any
 Event = dict[str, Any]
 
 
-@dataclass
+@dataclass(eq=False)  # identity equality, hence hashable: watchers live in a set
 class Watcher:
     """A WatchHandoffs stream: its filter and its queue."""
 

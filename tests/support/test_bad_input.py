@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import pytest
 
+from shared.usercontext import UserContextSigner
 from shopmesh.common.v1 import conversation_pb2 as cpb
 from shopmesh.support.v1 import support_service_pb2 as pb
-from tests.support.conftest import Conversation, Mesh, answer_text, final_reply
+from tests.support.conftest import Conversation, Mesh, answer_text, final_reply, start_mesh, stop_mesh
 from tests.support.fake_profile import ALICE
 
 # The first test on a clean machine also trains the support artifacts (about 1-4 minutes on two shared
@@ -96,3 +99,18 @@ async def test_profile_down_hands_off_as_data_unavailable(mesh: Mesh) -> None:
     assert reply.handoff.reason == cpb.HANDOFF_REASON_DATA_UNAVAILABLE
     assert events[-1].handoff_update.state == cpb.HANDOFF_STATE_WAITING
     chat.cancel()
+
+
+async def test_too_many_messages_are_rate_limited_in_band(mesh_certs: Path, signer: UserContextSigner,
+                                                          tmp_path: Path, trained_models: None) -> None:
+    running = await start_mesh(mesh_certs, signer, tmp_path, max_turns_per_minute=2)
+    try:
+        chat = Conversation(running, ALICE, "en")
+        await chat.open()
+        await chat.say("Hi")
+        await chat.say("How much is shipping?")
+        limited = await chat.say("And express?")
+        assert limited[-1].turn_rejected.reason == cpb.TURN_REJECTION_REASON_RATE_LIMITED
+        chat.cancel()
+    finally:
+        await stop_mesh(running)

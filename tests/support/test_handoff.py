@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(900)
 
 
 async def _handed_off(mesh: Mesh, text: str = "I want to talk to a real person") -> Conversation:
-    chat = Conversation(mesh, ALICE, "en")
+    chat = Conversation(mesh, ALICE, "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en")
     await chat.open()
     events = await chat.say(text)
     reply = final_reply(events)
@@ -133,3 +133,18 @@ async def test_user_ending_withdraws_the_handoff_and_delete_removes_everything(m
         await mesh.stub().DeleteUserSessions(pb.DeleteUserSessionsRequest(user_id="u-bob"),
                                              metadata=mesh.as_user(ALICE), timeout=5)
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_watch_handoffs_sends_a_snapshot_then_live_queue_events(mesh: Mesh) -> None:
+    first = await _handed_off(mesh)
+    watch = mesh.stub("console").WatchHandoffs(pb.WatchHandoffsRequest(), timeout=60)
+    snapshot = await asyncio.wait_for(watch.read(), 30)
+    assert snapshot.kind == pb.HANDOFF_EVENT_KIND_SNAPSHOT
+    assert (await asyncio.wait_for(watch.read(), 30)).kind == pb.HANDOFF_EVENT_KIND_SNAPSHOT_END
+    second = await _handed_off(mesh, "转人工")
+    created = await asyncio.wait_for(watch.read(), 30)
+    assert created.kind == pb.HANDOFF_EVENT_KIND_CREATED and created.handoff.language_code == "zh"
+    assert created.handoff.handoff_id != snapshot.handoff.handoff_id
+    watch.cancel()
+    first.cancel()
+    second.cancel()
