@@ -54,6 +54,8 @@ class ItemTable:
     price_cents: np.ndarray = field(init=False)
     category: np.ndarray = field(init=False)
     category_names: list[tuple[str, ...]] = field(init=False)
+    category_keys: dict[str, int] = field(init=False)
+    brands_folded: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.position = {r.item_id: n for n, r in enumerate(self.records)}
@@ -64,6 +66,9 @@ class ItemTable:
         self.category_names = sorted({r.category_path for r in self.records})
         lookup = {path: n for n, path in enumerate(self.category_names)}
         self.category = np.asarray([lookup[r.category_path] for r in self.records], dtype=np.int64)
+        # Per-request lookups read these instead of walking the records.
+        self.category_keys = {"/".join(path).casefold(): n for n, path in enumerate(self.category_names)}
+        self.brands_folded = np.asarray([r.brand.casefold() for r in self.records], dtype=object)
 
     def __len__(self) -> int:
         return len(self.records)

@@ -237,7 +237,7 @@ class _Feed:
         return sources.ann(self.snapshot, vector.values, self.allowed, quota)
 
     def _affinities(self) -> dict[int, float]:
-        names = {"/".join(path).casefold(): n for n, path in enumerate(self.snapshot.items.category_names)}
+        names = self.snapshot.items.category_keys
         given = {names[k.casefold()]: v for k, v in self.query.category_affinities.items() if k.casefold() in names}
         if given:
             return given

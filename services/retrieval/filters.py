@@ -26,8 +26,7 @@ def allowed_mask(table: ItemTable, spec: ItemFilterSpec, excluded: Iterable[int]
     if spec.max_price_cents is not None:
         mask &= table.price_cents <= spec.max_price_cents
     if spec.brands:
-        brands = {b.casefold() for b in spec.brands}
-        mask &= np.asarray([r.brand.casefold() in brands for r in table.records], dtype=bool)
+        mask &= np.isin(table.brands_folded, [b.casefold() for b in spec.brands])
     if spec.category_prefixes:
         ok = np.zeros(len(table.category_names), dtype=bool)
         for n, path in enumerate(table.category_names):

@@ -38,7 +38,7 @@ class TowerConfig:
     dim: int = 64
     max_len: int = 20
     dropout: float = 0.1
-    epochs: int = 10
+    epochs: int = 20
     batch_size: int = 512
     lr: float = 1e-3
     negatives: int = 2048

@@ -254,6 +254,7 @@ async def test_hot_swap_under_load_fails_no_request(retrieval: RunningRetrieval)
     await asyncio.sleep(0.3)
     done.set()
     calls = sum(await asyncio.gather(*workers))
+    print(f"hot swap under load: {calls} calls, {len(failures)} failed, versions seen {sorted(seen_versions)}")
     assert failures == []
     assert seen_versions == {"1", "2"}
     assert calls > 20
