@@ -362,21 +362,39 @@ class SupportEngine:
                 "last_user_message": redacted_text[:500]}
 
     async def _vault_down(self, doc: Doc, cmid: str, language: str, emit: Emit) -> None:
-        """The vault is down: the message is not stored; the bot says so in one final chunk."""
+        """The vault is down: the message is not stored (it could not be redacted); the turn hands off as
+        DATA_UNAVAILABLE so a person can pick the conversation up."""
         notice = {"reason": "HANDOFF_REASON_DATA_UNAVAILABLE", "text": canned("handoff.data_unavailable", language)}
+        handoff: Doc | None = None
 
         def add(current: Doc) -> Doc:
-            new_event(current, self.clock(), "bot_reply", {
+            nonlocal handoff
+            now = self.clock()
+            event = new_event(current, now, "bot_reply", {
                 "turn_id": uuid.uuid4().hex[:16], "client_message_id": cmid, "chunk_index": 0,
-                "text": canned("handoff.data_unavailable", language), "final": True,
-                "answer_source": HANDOFF, "handoff": notice})
+                "text": notice["text"], "final": True, "answer_source": HANDOFF, "handoff": notice})
+            current["_answered"][cmid] = [event["sequence"]]
+            if current["state"] == ACTIVE:
+                understanding = self._understanding(None, DialogueState(), language)
+                handoff = self._new_handoff(current, notice, understanding, None, now=now,
+                                            redacted_text="(not stored: the vault was unavailable)")
+                current["state"], current["handoff_id"] = HANDED_OFF, handoff["handoff_id"]
+                new_event(current, now, "handoff_update", {"handoff_id": handoff["handoff_id"], "state": WAITING,
+                                                           "reason": notice, "queue_position": 1})
+                current["_answered"][cmid].append(current["_events"][-1]["sequence"])
             return current
 
         stored = await guarded(self.store.update_session(doc["session_id"], add))
         if stored is None:
             raise unknown_session()
         _log.warning("support.vault_unavailable", session_id=doc["session_id"])
-        await emit(stored["_events"][-1])
+        if handoff is not None:
+            await guarded(self.store.create_handoff(handoff))
+            self.hub.publish_handoff("HANDOFF_EVENT_KIND_CREATED", handoff_view(handoff))
+        wanted = set(stored["_answered"][cmid])
+        for event in stored["_events"]:
+            if event["sequence"] in wanted:
+                await emit(event)
 
     async def _to_agent(self, doc: Doc, cmid: str, redacted: Redacted) -> None:
         """While handed off, user messages go to the transcript and the agent, not to the bot."""

@@ -32,7 +32,7 @@ from shopmesh.support.v1 import support_service_pb2_grpc as pb_grpc
 from shopmesh.vault.v1 import vault_service_pb2_grpc as vpb_grpc
 from tests.support.fake_profile import FakeProfile
 
-READ_TIMEOUT_S = 120.0
+READ_TIMEOUT_S = 60.0
 IDENTITIES = ("support", "vault", "profile", "console", "gateway", "ops", "retrieval", "orders", "embedding")
 
 

@@ -114,3 +114,17 @@ async def test_too_many_messages_are_rate_limited_in_band(mesh_certs: Path, sign
         chat.cancel()
     finally:
         await stop_mesh(running)
+
+
+async def test_vault_down_stores_nothing_and_says_so(mesh: Mesh) -> None:
+    chat = Conversation(mesh, ALICE, "en")
+    await chat.open()
+    await mesh.vault_host.stop(0)
+    events = await chat.say("my email is bob.secret@example.com, where is my refund?")
+    reply = final_reply(events)
+    assert reply.answer_source == cpb.ANSWER_SOURCE_HANDOFF
+    assert reply.handoff.reason == cpb.HANDOFF_REASON_DATA_UNAVAILABLE
+    assert events[-1].handoff_update.state == cpb.HANDOFF_STATE_WAITING
+    chat.cancel()
+    raw = b"".join(p.read_bytes() for p in (mesh.app.settings.data_dir).glob("sessions.sqlite*"))
+    assert b"bob.secret@example.com" not in raw and b"where is my refund" not in raw
