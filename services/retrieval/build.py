@@ -69,7 +69,7 @@ def _text_space(texts: list[str], encode: Encoder | None, batch: int = 64) -> Sp
     if encode is None:
         return None
     vectors = np.concatenate([encode(texts[i:i + batch]) for i in range(0, len(texts), batch)])
-    return SpaceVectors(vectors, np.arange(len(texts)), TEXT_SPACE, e5_space_version())
+    return SpaceVectors(vectors, np.arange(len(texts)), TEXT_SPACE, e5_space_version(), encoder=TEXT_ENCODER)
 
 
 def _learned_space(records: list[ItemRecord], tower: TowerArtifact | None) -> SpaceVectors | None:

@@ -56,6 +56,8 @@ class ItemTable:
     category_names: list[tuple[str, ...]] = field(init=False)
     category_keys: dict[str, int] = field(init=False)
     brands_folded: np.ndarray = field(init=False)
+    trending_order: np.ndarray = field(init=False)
+    category_orders: list[np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
         self.position = {r.item_id: n for n, r in enumerate(self.records)}
@@ -69,6 +71,13 @@ class ItemTable:
         # Per-request lookups read these instead of walking the records.
         self.category_keys = {"/".join(path).casefold(): n for n, path in enumerate(self.category_names)}
         self.brands_folded = np.asarray([r.brand.casefold() for r in self.records], dtype=object)
+        # Trending never changes within a snapshot: sort once, so a request walks a prefix instead of
+        # partitioning the whole catalogue (positions with no trend are not proposed).
+        trend = np.asarray(self.trending, dtype=np.float64)
+        order = np.lexsort((np.arange(len(trend)), -trend))
+        self.trending_order = order[trend[order] > 0]
+        by_category = self.category[self.trending_order] if len(self.records) else np.zeros(0, np.int64)
+        self.category_orders = [self.trending_order[by_category == c] for c in range(len(self.category_names))]
 
     def __len__(self) -> int:
         return len(self.records)

@@ -27,9 +27,13 @@ def source_name(value: int) -> str:
     return "" if value == 0 else name.removeprefix("CANDIDATE_SOURCE_")
 
 
+_SOURCE_VALUES = {name.removeprefix("CANDIDATE_SOURCE_"): value
+                  for name, value in recommendation_pb2.CandidateSource.items()}
+
+
 def source_value(name: str) -> Any:
-    """Source name -> CandidateSource enum value."""
-    return recommendation_pb2.CandidateSource.Value(f"CANDIDATE_SOURCE_{name}")
+    """Source name -> CandidateSource enum value (a dict: this runs once per source of every candidate)."""
+    return _SOURCE_VALUES[name]
 
 
 def quotas(raw: list[pb.SourceQuota]) -> list[tuple[str, int]]:
@@ -83,10 +87,10 @@ def raise_if(violations: list[FieldViolation], what: str) -> None:
 def candidates(items: list[CandidateOut]) -> list[pb.Candidate]:
     """Domain candidates -> protos."""
     out = []
+    score_message, values = recommendation_pb2.SourceScore, _SOURCE_VALUES
     for c in items:
         message = pb.Candidate(item_id=c.item_id, score=c.score, sources=[
-            recommendation_pb2.SourceScore(source=source_value(s), score=score, rank=rank)
-            for s, score, rank in c.sources])
+            score_message(source=values[s], score=score, rank=rank) for s, score, rank in c.sources])
         if c.text_similarity is not None:
             message.text_similarity = c.text_similarity
         if c.learned_similarity is not None:

@@ -138,7 +138,7 @@ def _finish(snapshot: Snapshot, results: list[SourceResult], runs: list[SourceRu
     for run in runs:
         run.contributed = by_source.get(run.source, 0)
     ids = snapshot.items.records
-    out = [CandidateOut(ids[c.item].item_id, c.score, c.sources) for c in merged]
+    out = [CandidateOut(ids[c.item].item_id, c.score, c.sources, position=c.item) for c in merged]
     return CandidateResult(out, runs, cold_start, snapshot.versions())
 
 
@@ -251,7 +251,7 @@ class _Feed:
         profile = sources.text_profile(self.snapshot, self.recent) if self.recent else None
         if profile is None or not result.candidates:
             return
-        positions = [self.snapshot.items.position[c.item_id] for c in result.candidates]
+        positions = [c.position for c in result.candidates]
         vectors, known = sources.text_vectors(self.snapshot, positions)
         sims = dict(zip(known, (vectors @ profile).tolist(), strict=True)) if known else {}
         for c, p in zip(result.candidates, positions, strict=True):

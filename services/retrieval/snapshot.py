@@ -50,6 +50,7 @@ class SpaceVectors:
         space: Vector space name, e.g. "text-minilm-l6-v2" or "learned-movielens".
         space_version: Version of that space.
         index_type: FAISS factory string; None chooses by size.
+        encoder: Text encoder that made the vectors (the service embeds queries with it).
     """
 
     vectors: np.ndarray
@@ -57,6 +58,7 @@ class SpaceVectors:
     space: str
     space_version: str
     index_type: str | None = None
+    encoder: str = ""
 
 
 @dataclass
@@ -167,6 +169,8 @@ def write_snapshot(root: Path, inputs: SnapshotInputs, *, shard_index: int = 0, 
         index.save(folder / "index.faiss")
         np.save(folder / "keys.npy", space.positions[keep].astype(np.int64))
         extra["index_type"] = index.index_type
+        if space.encoder:
+            extra["encoder"] = space.encoder
         if kind == "LEARNED_INDEX":
             extra["paired_user_tower_version"] = inputs.paired_user_tower_version
         _write_part(folder, part, kind, inputs, space=space.space, space_version=space.space_version,

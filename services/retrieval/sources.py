@@ -30,9 +30,23 @@ def top_allowed(scores: np.ndarray, allowed: np.ndarray, k: int, floor: float = 
     return order.astype(np.int64), masked[order].astype(np.float32)
 
 
+def top_of(positions: np.ndarray, scores: np.ndarray, allowed: np.ndarray, k: int) -> Proposal:
+    """The k best allowed entries of a small (positions, scores) set, ties by position."""
+    keep = allowed[positions]
+    positions, scores = positions[keep], scores[keep]
+    order = np.lexsort((positions, -scores))[:k]
+    return positions[order].astype(np.int64), scores[order].astype(np.float32)
+
+
+def first_allowed(order: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
+    """The first k allowed positions of a precomputed order."""
+    return order[allowed[order]][:k]
+
+
 def search_index(index: VectorIndex, keys: np.ndarray, query: np.ndarray, allowed: np.ndarray, k: int) -> Proposal:
     """ANN search mapped to item positions and filtered; widens the search when filters eat the results."""
-    want = min(index.size, max(2 * k, k + 64))
+    # Ask a little more than k (filters drop some); widen only when they dropped too many.
+    want = min(index.size, k + max(32, k // 4))
     while True:
         result = index.search(query, want)[0]
         positions = keys[result.positions]
@@ -49,8 +63,24 @@ def ann(snapshot: Snapshot, vector: np.ndarray, allowed: np.ndarray, k: int) -> 
 
 
 def co_visitation(snapshot: Snapshot, history: list[int], allowed: np.ndarray, k: int) -> Proposal:
-    """CO_VISITATION: recency-weighted neighbours of the last items (history oldest first)."""
-    return top_allowed(snapshot.co_visitation.score_history(history), allowed, k, floor=0.0)
+    """CO_VISITATION: recency-weighted neighbours of the last items (history oldest first).
+
+    Accumulates over the few neighbour rows only, not a catalogue-sized vector.
+    """
+    table = snapshot.co_visitation
+    recent = [i for i in dict.fromkeys(reversed(history)) if 0 <= i < table.n_items][: table.config.last_n]
+    if not recent:
+        return EMPTY
+    matrix = table.matrix
+    cols = [matrix.indices[matrix.indptr[i]:matrix.indptr[i + 1]] for i in recent]
+    vals = [table.config.decay ** age * matrix.data[matrix.indptr[i]:matrix.indptr[i + 1]]
+            for age, i in enumerate(recent)]
+    if not sum(len(c) for c in cols):
+        return EMPTY
+    unique, inverse = np.unique(np.concatenate(cols), return_inverse=True)
+    scores = np.bincount(inverse, weights=np.concatenate(vals))
+    positive = scores > 0
+    return top_of(unique[positive].astype(np.int64), scores[positive], allowed, k)
 
 
 def text_vectors(snapshot: Snapshot, positions: list[int]) -> tuple[np.ndarray, list[int]]:
@@ -72,11 +102,18 @@ def text_neighbours(snapshot: Snapshot, anchors: list[int], allowed: np.ndarray,
     vectors, known = text_vectors(snapshot, anchors[:TEXT_ANCHORS])
     if not known or snapshot.text_index is None:
         return EMPTY
-    best = np.full(len(snapshot.items), -np.inf)
+    found_positions, found_scores = [], []
     for age, vector in enumerate(vectors):
         positions, scores = search_index(snapshot.text_index, snapshot.text_keys, vector, allowed, k)
-        np.maximum.at(best, positions, scores * RECENCY_DECAY ** age)
-    return top_allowed(best, allowed, k)
+        found_positions.append(positions)
+        found_scores.append(scores * RECENCY_DECAY ** age)
+    every = np.concatenate(found_positions)
+    if not len(every):
+        return EMPTY
+    unique, inverse = np.unique(every, return_inverse=True)
+    best = np.full(len(unique), -np.inf)
+    np.maximum.at(best, inverse, np.concatenate(found_scores))
+    return top_of(unique, best, allowed, k)
 
 
 def text_profile(snapshot: Snapshot, recent: list[int]) -> np.ndarray | None:
@@ -103,26 +140,30 @@ def repurchase(snapshot: Snapshot, purchased: dict[int, tuple[int, int]], allowe
         return EMPTY
     newest = max(t for _, t in purchased.values())
     rate = np.log(2.0) / (half_life_days * 86400.0)
-    scores = np.full(len(snapshot.items), -np.inf)
-    for position, (count, when) in purchased.items():
-        scores[position] = count * float(np.exp(-rate * (newest - when)))
-    return top_allowed(scores, allowed, k)
+    positions = np.fromiter(purchased, dtype=np.int64, count=len(purchased))
+    scores = np.asarray([c * float(np.exp(-rate * (newest - t))) for c, t in purchased.values()])
+    return top_of(positions, scores, allowed, k)
 
 
 def trending(snapshot: Snapshot, allowed: np.ndarray, k: int) -> Proposal:
-    """TRENDING: decayed popularity as of the snapshot's newest event."""
-    return top_allowed(snapshot.items.trending.astype(np.float64), allowed, k, floor=0.0)
+    """TRENDING: decayed popularity as of the snapshot's newest event (a prefix of the precomputed order)."""
+    positions = first_allowed(snapshot.items.trending_order, allowed, k)
+    return positions.astype(np.int64), snapshot.items.trending[positions].astype(np.float32)
 
 
 def category_affinity(snapshot: Snapshot, affinities: dict[int, float], allowed: np.ndarray, k: int) -> Proposal:
     """CATEGORY_AFFINITY: trending items of the user's categories, scaled by the category's affinity."""
-    if not affinities:
-        return EMPTY
-    share = np.zeros(len(snapshot.items.category_names))
+    table = snapshot.items
+    found_positions, found_scores = [], []
     for category, value in affinities.items():
-        share[category] = value
-    scores = share[snapshot.items.category] * np.log1p(np.maximum(snapshot.items.trending, 0.0))
-    return top_allowed(scores, allowed, k, floor=0.0)
+        if value <= 0:
+            continue
+        positions = first_allowed(table.category_orders[category], allowed, k)
+        found_positions.append(positions)
+        found_scores.append(value * np.log1p(table.trending[positions].astype(np.float64)))
+    if not found_positions:
+        return EMPTY
+    return top_of(np.concatenate(found_positions), np.concatenate(found_scores), allowed, k)
 
 
 def cold_start(snapshot: Snapshot, allowed: np.ndarray, k: int) -> Proposal:

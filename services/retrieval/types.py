@@ -82,7 +82,7 @@ class SourceRun:
     detail: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class CandidateOut:
     """One merged candidate."""
 
@@ -91,6 +91,7 @@ class CandidateOut:
     sources: list[tuple[str, float, int]]
     text_similarity: float | None = None
     learned_similarity: float | None = None
+    position: int = -1
 
 
 @dataclass
