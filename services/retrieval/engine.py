@@ -248,6 +248,17 @@ class _Feed:
         return {int(c): float(v) / len(recent) for c, v in enumerate(counts) if v}
 
     def _similarities(self, result: CandidateResult) -> None:
+        """Fills text and learned similarities of each candidate (features the ranker reads)."""
+        vector = self.query.user_vector
+        if vector is not None and result.candidates and self.snapshot.learned_index is not None and (
+                (vector.space, vector.space_version) == self.snapshot.learned_space
+                and len(vector.values) == self.snapshot.learned_index.dimension):
+            rows = self.snapshot.learned_row[[c.position for c in result.candidates]]
+            in_index = rows >= 0
+            dots = self.snapshot.learned_matrix[rows[in_index]] @ vector.values
+            for c, value in zip((c for c, k in zip(result.candidates, in_index, strict=True) if k), dots.tolist(),
+                                strict=True):
+                c.learned_similarity = float(value)
         profile = sources.text_profile(self.snapshot, self.recent) if self.recent else None
         if profile is None or not result.candidates:
             return

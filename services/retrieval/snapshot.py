@@ -95,16 +95,21 @@ class Snapshot:
     load_time: str = ""
     text_matrix: np.ndarray = field(init=False)
     text_row: np.ndarray = field(init=False)
+    learned_matrix: np.ndarray = field(init=False)
+    learned_row: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        # Text vectors are read per request (profiles, neighbours, similarities): keep them as one matrix
-        # rather than a FAISS reconstruct call per item.
-        self.text_row = np.full(len(self.items), -1, dtype=np.int64)
-        if self.text_index is None or not self.text_index.size:
-            self.text_matrix = np.zeros((0, 0), np.float32)
-            return
-        self.text_matrix = self.text_index.index.reconstruct_n(0, self.text_index.size)
-        self.text_row[self.text_keys] = np.arange(len(self.text_keys))
+        # Vectors are read per request (profiles, neighbours, similarities for the ranker): keep them as one
+        # matrix per space rather than a FAISS reconstruct call per item.
+        self.text_matrix, self.text_row = self._matrix(self.text_index, self.text_keys)
+        self.learned_matrix, self.learned_row = self._matrix(self.learned_index, self.learned_keys)
+
+    def _matrix(self, index: VectorIndex | None, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.full(len(self.items), -1, dtype=np.int64)
+        if index is None or not index.size:
+            return np.zeros((0, 0), np.float32), rows
+        rows[keys] = np.arange(len(keys))
+        return index.index.reconstruct_n(0, index.size), rows
 
     @property
     def text_space(self) -> tuple[str, str]:

@@ -74,6 +74,11 @@ async def test_feed_merges_sources_and_reports_each(retrieval: RunningRetrieval)
     assert outcomes["CANDIDATE_SOURCE_COLD_START"] == "SOURCE_OUTCOME_SKIPPED_NO_INPUT"
     assert not response.cold_start
     assert response.snapshots.learned_index_version == "1"
+    assert all(c.HasField("learned_similarity") and c.HasField("text_similarity") for c in response.candidates)
+    learned = helpers.clustered_vectors(40, 8, 3)
+    first = response.candidates[0]
+    expected = float(learned[int(first.item_id.split("-")[1])] @ learned[5])
+    assert first.learned_similarity == pytest.approx(expected, abs=1e-5)
 
 
 async def test_unknown_user_gets_a_non_empty_cold_start_list(retrieval: RunningRetrieval) -> None:
