@@ -103,8 +103,14 @@ def text_neighbours(snapshot: Snapshot, anchors: list[int], allowed: np.ndarray,
     if not known or snapshot.text_index is None:
         return EMPTY
     found_positions, found_scores = [], []
-    for age, vector in enumerate(vectors):
-        positions, scores = search_index(snapshot.text_index, snapshot.text_keys, vector, allowed, k)
+    want = min(snapshot.text_index.size, k + max(32, k // 4))
+    # One FAISS call for every anchor; an anchor whose results the filters thinned out is searched again wider.
+    for age, (vector, hit) in enumerate(zip(vectors, snapshot.text_index.search(vectors, want), strict=True)):
+        positions = snapshot.text_keys[hit.positions]
+        keep = allowed[positions]
+        positions, scores = positions[keep][:k], hit.scores[keep][:k]
+        if len(positions) < k and want < snapshot.text_index.size:
+            positions, scores = search_index(snapshot.text_index, snapshot.text_keys, vector, allowed, k)
         found_positions.append(positions)
         found_scores.append(scores * RECENCY_DECAY ** age)
     every = np.concatenate(found_positions)
