@@ -25,6 +25,8 @@ def add_parser(subparsers: Any) -> None:
     retrieval.add_argument("--epochs", type=int, default=None, help="user tower epochs (default: the config's)")
     retrieval.add_argument("--threads", type=int, default=1, help="torch/BLAS threads")
     retrieval.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    retrieval.add_argument("--tune", action="store_true",
+                           help="choose MovieLens fusion weights on a validation split (second-to-last events) first")
     retrieval.set_defaults(handler=run_retrieval)
     search = commands.add_parser(
         "search", help="nDCG@10 of BM25, dense and hybrid search on the labelled clothing queries (en, zh)",
@@ -52,7 +54,7 @@ def run_retrieval(args: argparse.Namespace) -> int:
 
     from shopmesh.data import instacart, movielens
     from shopmesh.data.paths import DataNotFetchedError
-    from shopmesh.recsys.evaluate import GROCERY_WEIGHTS, MOVIE_WEIGHTS, EvalConfig, evaluate
+    from shopmesh.recsys.evaluate import GROCERY_WEIGHTS, MOVIE_WEIGHTS, EvalConfig, evaluate, tune_weights
     from shopmesh.recsys.protocol import last_basket, leave_last_out
     from shopmesh.recsys.tower import TowerConfig
 
@@ -66,6 +68,9 @@ def run_retrieval(args: argparse.Namespace) -> int:
             category = _categories([items[int(i)].category_path for i in split.item_ids])
             split = split if args.users is None else split.subsample(args.users)
             config = EvalConfig(tower=tower, weights=MOVIE_WEIGHTS, als_threads=args.threads)
+            if args.tune:
+                config = replace(config, weights=tune_weights(split, category, config, log=_log))
+                _log("chosen: " + ", ".join(f"{k} {v.weight:g}/T{v.temperature:g}" for k, v in config.weights.items()))
             reports.append(evaluate(split, category, config, log=_log))
             print(reports[-1].format(), flush=True)
         if args.dataset in ("instacart", "all"):

@@ -17,7 +17,7 @@ from shopmesh.recsys import baselines
 from shopmesh.recsys.covisit import CoVisitationConfig, build_co_visitation
 from shopmesh.recsys.merge import FusionWeight, Normalisation, SourceResult, merge
 from shopmesh.recsys.metrics import ndcg_at, recall_at, top_k
-from shopmesh.recsys.protocol import Split
+from shopmesh.recsys.protocol import Split, validation_split
 from shopmesh.recsys.tower import TowerConfig, train_tower, user_vectors
 
 CUTOFFS = (100, 500)
@@ -174,6 +174,43 @@ def evaluate(split: Split, item_category: np.ndarray, config: EvalConfig,
     rows.append(_row("merged", "merged", merged_lists, split))
     seconds["total"] = time.monotonic() - started
     return Report(split.name, split.n_users, split.n_items, rows, seconds)
+
+
+def tune_weights(split: Split, item_category: np.ndarray, config: EvalConfig,
+                 log: Callable[[str], None] | None = None) -> dict[str, FusionWeight]:
+    """Fusion weights chosen on the validation split (each user's second-to-last event), never the test items.
+
+    Grid over the tower's softmax temperature, co-visitation's weight and trending's weight; the objective is
+    the mean of merged Recall@100 and Recall@500.
+    """
+    say = log or (lambda _: None)
+    valid = validation_split(split)
+    banned = [h if valid.exclude_seen else [] for h in valid.histories]
+    covis = build_co_visitation(valid.histories, valid.n_items, CoVisitationConfig())
+    covis_row = [np.where(s > 0, s, -np.inf) for s in (covis.score_history(h) for h in valid.histories)]
+    lists: dict[str, tuple[list[list[int]], list[np.ndarray]]] = {}
+    for source in config.sources:
+        rows = _source_scores(source, valid, item_category=item_category, config=config, covis_row=covis_row,
+                              say=say)
+        lists[source] = ([top_k(rows[u], config.quota, banned[u]) for u in range(valid.n_users)], rows)
+    best: tuple[float, dict[str, FusionWeight]] = (-1.0, dict(config.weights))
+    for temperature in (1.0, 2.0):
+        for covis_weight in (0.5, 1.0):
+            for trending_weight in (0.1, 0.3):
+                weights = {**config.weights,
+                           "USER_VECTOR_ANN": FusionWeight(1.0, Normalisation.SOFTMAX, temperature),
+                           "CO_VISITATION": FusionWeight(covis_weight, Normalisation.SHARE),
+                           "TRENDING": FusionWeight(trending_weight, Normalisation.SHARE)}
+                merged = []
+                for user in range(valid.n_users):
+                    results = [SourceResult(s, ls[user], [float(r[user][i]) for i in ls[user]])
+                               for s, (ls, r) in lists.items()]
+                    merged.append([c.item for c in merge(results, weights, config.quota)])
+                objective = (recall_at(merged, valid.targets, 100) + recall_at(merged, valid.targets, 500)) / 2
+                say(f"validation T={temperature} covis={covis_weight} trending={trending_weight}: {objective:.4f}")
+                if objective > best[0]:
+                    best = (objective, weights)
+    return best[1]
 
 
 def _source_scores(source: str, split: Split, *, item_category: np.ndarray, config: EvalConfig,

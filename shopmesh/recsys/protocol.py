@@ -72,6 +72,17 @@ class Split:
                      [self.baskets[u] for u in keep] if self.baskets else [])
 
 
+def validation_split(split: Split) -> Split:
+    """The same protocol one step earlier: each user's last visible event becomes the target.
+
+    For tuning (fusion weights) without looking at the test items; users with one visible event are dropped.
+    """
+    keep = [u for u, h in enumerate(split.histories) if len(h) >= 2]
+    return Split(f"{split.name}-validation", split.item_ids, [split.histories[u][:-1] for u in keep],
+                 [split.history_times[u][:-1] for u in keep], [[split.histories[u][-1]] for u in keep],
+                 [split.history_times[u][-1] for u in keep], split.exclude_seen)
+
+
 def leave_last_out(interactions: list[Interaction], name: str = "movielens-100k") -> Split:
     """Per user, events sorted by (timestamp, item id); the last is the test item, earlier ones are visible.
 

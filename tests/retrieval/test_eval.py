@@ -8,7 +8,7 @@ import pytest
 from shopmesh.data import instacart, movielens
 from shopmesh.recsys.evaluate import GROCERY_WEIGHTS, MOVIE_WEIGHTS, EvalConfig, evaluate
 from shopmesh.recsys.metrics import ndcg_at, recall_at
-from shopmesh.recsys.protocol import Split, last_basket, leave_last_out
+from shopmesh.recsys.protocol import Split, last_basket, leave_last_out, validation_split
 from shopmesh.recsys.tower import TowerConfig
 
 
@@ -68,3 +68,13 @@ def test_shortened_instacart_merge_beats_repurchase_alone() -> None:
                         sources=("REPURCHASE", "CO_VISITATION", "TRENDING"))
     report = evaluate(split, category, config)
     assert report.value("merged", 100) >= report.value("REPURCHASE", 100)
+
+
+def test_validation_split_never_sees_the_test_item(movielens_split: Split) -> None:
+    valid = validation_split(movielens_split)
+    assert valid.n_users == movielens_split.n_users
+    for user in range(valid.n_users):
+        history = movielens_split.histories[user]
+        assert valid.targets[user] == [history[-1]] and valid.histories[user] == history[:-1]
+        # MovieLens has one rating per (user, item), so the test item is in neither part.
+        assert movielens_split.targets[user][0] not in valid.histories[user] + valid.targets[user]
