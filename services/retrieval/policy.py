@@ -28,13 +28,14 @@ class CataloguePolicy:
     similar_quotas: dict[str, int] = field(default_factory=lambda: {"CO_VISITATION": 200, "TEXT_NEIGHBOURS": 200})
 
 
-# Weights follow docs/evaluation.md: the learned-space ANN and co-visitation carry the merge, the rest fill.
+# Weights follow docs/evaluation.md (chosen on the MovieLens validation split): the learned-space ANN and
+# co-visitation carry the merge, the rest fill.
 _COMMON_WEIGHTS = {
-    "USER_VECTOR_ANN": FusionWeight(1.0, Normalisation.SOFTMAX, 1.0),
-    "CO_VISITATION": FusionWeight(1.0, Normalisation.SHARE),
+    "USER_VECTOR_ANN": FusionWeight(1.0, Normalisation.SOFTMAX, 2.0),
+    "CO_VISITATION": FusionWeight(0.5, Normalisation.SHARE),
     "TEXT_NEIGHBOURS": FusionWeight(0.2, Normalisation.SOFTMAX, 0.05),
     "RECENT_TEXT_VECTORS": FusionWeight(0.2, Normalisation.SOFTMAX, 0.05),
-    "TRENDING": FusionWeight(0.1, Normalisation.SHARE),
+    "TRENDING": FusionWeight(0.3, Normalisation.SHARE),
     "CATEGORY_AFFINITY": FusionWeight(0.05, Normalisation.SHARE),
     "COLD_START": FusionWeight(0.5, Normalisation.SHARE),
     "REPURCHASE": FusionWeight(20.0, Normalisation.SHARE),
@@ -46,7 +47,9 @@ POLICIES = {
     "movies": CataloguePolicy(True, dict(_FEED_QUOTAS), dict(_COMMON_WEIGHTS)),
     "fashion": CataloguePolicy(True, dict(_FEED_QUOTAS), dict(_COMMON_WEIGHTS)),
     # In the Instacart sample 69% of a next basket was bought before: repurchase on, purchased items kept.
-    "groceries": CataloguePolicy(False, {**_FEED_QUOTAS, "REPURCHASE": 300}, dict(_COMMON_WEIGHTS)),
+    "groceries": CataloguePolicy(False, {**_FEED_QUOTAS, "REPURCHASE": 300}, {
+        **_COMMON_WEIGHTS, "USER_VECTOR_ANN": FusionWeight(1.0, Normalisation.SOFTMAX, 1.0),
+        "CO_VISITATION": FusionWeight(1.0, Normalisation.SHARE), "TRENDING": FusionWeight(0.1, Normalisation.SHARE)}),
 }
 DEFAULT_KINDS = {"movielens": "movies", "clothing": "fashion", "instacart": "groceries"}
 

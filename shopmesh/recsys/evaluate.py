@@ -44,10 +44,11 @@ class EvalConfig:
     trending_half_life_days: float = 7.0
 
 
+# Chosen by `shopmesh eval retrieval --tune` on the validation split (docs/evaluation.md).
 MOVIE_WEIGHTS = {
-    "USER_VECTOR_ANN": FusionWeight(1.0, Normalisation.SOFTMAX, 1.0),
-    "CO_VISITATION": FusionWeight(1.0, Normalisation.SHARE),
-    "TRENDING": FusionWeight(0.1, Normalisation.SHARE),
+    "USER_VECTOR_ANN": FusionWeight(1.0, Normalisation.SOFTMAX, 2.0),
+    "CO_VISITATION": FusionWeight(0.5, Normalisation.SHARE),
+    "TRENDING": FusionWeight(0.3, Normalisation.SHARE),
     "CATEGORY_AFFINITY": FusionWeight(0.05, Normalisation.SHARE),
 }
 GROCERY_WEIGHTS = {
