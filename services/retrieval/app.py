@@ -48,9 +48,31 @@ class RetrievalApp:
             gc.freeze()
         await self.host.set_ready(self.registry.ready)
 
+    def bootstrap(self) -> None:
+        """Builds and promotes a first snapshot for each known catalogue without one (blocking, seconds)."""
+        from services.retrieval import build
+        from services.retrieval.snapshot import promote, promoted_version, write_snapshot
+        from shopmesh.data.paths import DataNotFetchedError
+
+        builders = {"movielens": build.movielens_inputs, "clothing": build.clothing_inputs}
+        for catalog in self.settings.catalogs:
+            if catalog not in builders or promoted_version(self.settings.index_root, catalog) is not None:
+                continue
+            try:
+                inputs = builders[catalog]("1")
+            except DataNotFetchedError as exc:
+                log.warning("retrieval.bootstrap_skipped", catalog_id=catalog, reason=str(exc))
+                continue
+            write_snapshot(self.settings.index_root, inputs, shard_index=self.settings.shard_index,
+                           shard_count=self.settings.shard_count)
+            promote(self.settings.index_root, catalog, "1")
+            log.info("retrieval.bootstrapped", catalog_id=catalog, version="1")
+
     async def start(self) -> None:
-        """Starts the host, loads the promoted snapshots and keeps refreshing."""
+        """Starts the host, loads the promoted snapshots (building first ones if allowed), keeps refreshing."""
         await self.host.start()
+        if self.settings.build_on_start:
+            await asyncio.to_thread(self.bootstrap)
         await self.refresh()
         self._task = asyncio.create_task(self._loop(), name="retrieval-refresh")
 

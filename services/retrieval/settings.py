@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+
+def _index_root() -> Path:
+    return Path(os.environ.get("SHOPMESH_HOME", "var")) / "indexes"
 
 
 def _kinds() -> dict[str, str]:
@@ -20,8 +25,11 @@ class RetrievalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPMESH_RETRIEVAL_", extra="ignore", frozen=True)
 
     service_name: str = Field(default="retrieval", description="Mesh identity (certificate SAN).")
-    index_root: Path = Field(default=Path("var/indexes"),
-                             description="Folder of snapshots: <root>/<catalog>/<version>/.")
+    index_root: Path = Field(default_factory=_index_root,
+                             description="Folder of snapshots: <root>/<catalog>/<version>/ ($SHOPMESH_HOME/indexes).")
+    build_on_start: bool = Field(
+        default=True, description="Build a first snapshot (no text or learned index) from the fetched data sets for "
+        "a catalogue that has none, so a fresh `shopmesh up` serves; `shopmesh build index` builds the full one.")
     catalogs: list[str] = Field(default_factory=lambda: ["movielens"], description="Catalogues this replica serves.")
     default_catalog: str = Field(default="movielens", description="The catalogue an empty catalog_id means.")
     catalog_kinds: dict[str, str] = Field(default_factory=_kinds,

@@ -56,7 +56,8 @@ async def retrieval_factory(retrieval_certs: Path, tmp_path: Path) -> AsyncItera
     async def make(*, root: Path | None = None, **overrides: object) -> RunningRetrieval:
         index_root = root or tmp_path / "indexes"
         values: dict[str, object] = {"certs_dir": retrieval_certs, "metrics_enabled": False, "index_root": index_root,
-                                     "grace_seconds": 1.0, "refresh_interval_s": 0.2, "catalogs": ["movielens"]}
+                                     "grace_seconds": 1.0, "refresh_interval_s": 0.2, "catalogs": ["movielens"],
+                                     "build_on_start": False}
         values.update(overrides)
         app = RetrievalApp(RetrievalSettings(**values))  # type: ignore[arg-type]
         await app.start()

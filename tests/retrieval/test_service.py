@@ -263,3 +263,14 @@ async def test_hot_swap_under_load_fails_no_request(retrieval: RunningRetrieval)
     assert failures == []
     assert seen_versions == {"1", "2"}
     assert calls > 20
+
+
+async def test_a_fresh_replica_builds_a_first_snapshot_from_the_data(retrieval_factory: RetrievalFactory,
+                                                                     tmp_path: Path) -> None:
+    running = await retrieval_factory(root=tmp_path / "fresh", build_on_start=True)
+    assert running.app.registry.ready
+    response = await running.stub().RetrieveCandidates(pb.RetrieveCandidatesRequest(
+        user_features=features("ml-50", "ml-172"), k=50), timeout=5)
+    assert len(response.candidates) == 50 and all(c.item_id.startswith("ml-") for c in response.candidates)
+    covis = next(r for r in response.source_reports if r.source == recommendation_pb2.CANDIDATE_SOURCE_CO_VISITATION)
+    assert covis.outcome == pb.SOURCE_OUTCOME_OK
