@@ -19,8 +19,9 @@ from services.profile.settings import ProfileSettings
 from shared.channels import ChannelFactory
 from shared.server import ServiceHost
 from shared.settings import ServiceSettings
-from shared.tls import TlsFiles, create_ca, issue_service_cert
-from shared.usercontext import UserContextSigner, generate_keypair
+from shared.tls import TlsFiles
+from shared.usercontext import UserContextSigner
+from shopmesh.certs import ensure_certs
 from shopmesh.profile.v1 import profile_service_pb2 as pb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 from tests.profile.fake_vault import FakeVault, build_fake_vault
@@ -35,10 +36,7 @@ PROFILE_SERVICE = pb.DESCRIPTOR.services_by_name["ProfileService"]
 def mesh_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A mesh CA, certificates for every identity the tests use, and the user-context key pair."""
     certs = tmp_path_factory.mktemp("profile-certs")
-    create_ca(certs)
-    for name in IDENTITIES:
-        issue_service_cert(certs, name)
-    generate_keypair(certs / "user-context.key", certs / "user-context.pub")
+    ensure_certs(certs, IDENTITIES)
     return certs
 
 

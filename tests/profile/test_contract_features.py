@@ -201,9 +201,9 @@ async def test_incremental_features_equal_a_rebuild_after_out_of_order_batches(p
         assert_close(a, b)
 
 
+@pytest.mark.parametrize("backend", ["postgres_redis"], indirect=True)  # SQLite has no Redis to lose
 async def test_a_feature_store_outage_is_unavailable_not_internal(profile: Running, backend) -> None:
-    if backend.name != "postgres_redis":
-        pytest.skip("needs a Redis to lose")
+    assert backend.name == "postgres_redis"
     import redis.asyncio as aioredis
 
     await load_catalogue(profile.stub("loader"))

@@ -22,8 +22,9 @@ from services.vault.keys import ensure_key_dir
 from services.vault.settings import VaultSettings
 from shared.server import ServiceHost
 from shared.settings import ServiceSettings
-from shared.tls import TlsFiles, create_ca, issue_service_cert
-from shared.usercontext import UserContextSigner, generate_keypair
+from shared.tls import TlsFiles
+from shared.usercontext import UserContextSigner
+from shopmesh.certs import ensure_certs
 from shopmesh.common.v1 import conversation_pb2 as cpb
 from shopmesh.profile.v1 import profile_service_pb2 as ppb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as ppb_grpc
@@ -40,10 +41,7 @@ IDENTITIES = ("support", "vault", "profile", "console", "gateway", "ops", "retri
 def mesh_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A mesh CA, a certificate per identity and the user-context key pair."""
     certs = tmp_path_factory.mktemp("support-certs")
-    create_ca(certs)
-    for name in IDENTITIES:
-        issue_service_cert(certs, name)
-    generate_keypair(certs / "user-context.key", certs / "user-context.pub")
+    ensure_certs(certs, IDENTITIES)
     return certs
 
 
