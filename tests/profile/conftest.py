@@ -20,30 +20,15 @@ from shared.channels import ChannelFactory
 from shared.server import ServiceHost
 from shared.settings import ServiceSettings
 from shared.tls import TlsFiles
-from shared.usercontext import UserContextSigner
-from shopmesh.certs import ensure_certs
 from shopmesh.profile.v1 import profile_service_pb2 as pb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 from tests.profile.fake_vault import FakeVault, build_fake_vault
 
 POSTGRES_DSN = os.environ.get("SHOPMESH_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("SHOPMESH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-IDENTITIES = ("profile", "vault", "gateway", "loader", "trainer", "support", "orders")
 PROFILE_SERVICE = pb.DESCRIPTOR.services_by_name["ProfileService"]
 
 
-@pytest.fixture(scope="session")
-def mesh_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A mesh CA, certificates for every identity the tests use, and the user-context key pair."""
-    certs = tmp_path_factory.mktemp("profile-certs")
-    ensure_certs(certs, IDENTITIES)
-    return certs
-
-
-@pytest.fixture(scope="session")
-def signer(mesh_certs: Path) -> UserContextSigner:
-    """Signs end-user contexts as the gateway does."""
-    return UserContextSigner.from_file(mesh_certs / "user-context.key")
 
 
 @dataclass

@@ -24,7 +24,6 @@ from shared.server import ServiceHost
 from shared.settings import ServiceSettings
 from shared.tls import TlsFiles
 from shared.usercontext import UserContextSigner
-from shopmesh.certs import ensure_certs
 from shopmesh.common.v1 import conversation_pb2 as cpb
 from shopmesh.profile.v1 import profile_service_pb2 as ppb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as ppb_grpc
@@ -34,21 +33,8 @@ from shopmesh.vault.v1 import vault_service_pb2_grpc as vpb_grpc
 from tests.support.fake_profile import FakeProfile
 
 READ_TIMEOUT_S = 60.0
-IDENTITIES = ("support", "vault", "profile", "console", "gateway", "ops", "retrieval", "orders", "embedding")
 
 
-@pytest.fixture(scope="session")
-def mesh_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A mesh CA, a certificate per identity and the user-context key pair."""
-    certs = tmp_path_factory.mktemp("support-certs")
-    ensure_certs(certs, IDENTITIES)
-    return certs
-
-
-@pytest.fixture(scope="session")
-def signer(mesh_certs: Path) -> UserContextSigner:
-    """Signs end-user contexts as the gateway does."""
-    return UserContextSigner.from_file(mesh_certs / "user-context.key")
 
 
 @pytest.fixture(scope="session")

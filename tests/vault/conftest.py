@@ -20,26 +20,12 @@ from services.vault.settings import VaultSettings
 from shared.server import ServiceHost
 from shared.tls import TlsFiles
 from shared.usercontext import UserContextSigner
-from shopmesh.certs import ensure_certs
 from shopmesh.vault.v1 import vault_service_pb2_grpc
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-IDENTITIES = ("vault", "gateway", "profile", "support", "console", "ops", "cli", "retrieval")
 BACKENDS = ("sqlite", "postgres")
 
 
-@pytest.fixture(scope="session")
-def vault_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A mesh CA, a certificate per identity, and the user-context key pair."""
-    certs = tmp_path_factory.mktemp("vault-certs")
-    ensure_certs(certs, IDENTITIES)
-    return certs
-
-
-@pytest.fixture(scope="session")
-def signer(vault_certs: Path) -> UserContextSigner:
-    """Signs end-user contexts as the gateway does."""
-    return UserContextSigner.from_file(vault_certs / "user-context.key")
 
 
 @dataclass
@@ -141,14 +127,14 @@ VaultFactory = Callable[..., Awaitable[RunningVault]]
 
 
 @pytest.fixture
-async def vault_factory(backend: str, vault_certs: Path, signer: UserContextSigner, tmp_path: Path,
+async def vault_factory(backend: str, mesh_certs: Path, signer: UserContextSigner, tmp_path: Path,
                         pg_schemas: PgSchemas) -> AsyncIterator[VaultFactory]:
     """Starts vaults on the parametrised backend with settings overrides (the same stores each time)."""
     started: list[RunningVault] = []
 
     async def make(**overrides: object) -> RunningVault:
-        settings = vault_settings(vault_certs, tmp_path, backend, pg_schemas, **overrides)
-        running = await start_vault(settings, vault_certs, signer, pg_schemas if backend == "postgres" else None)
+        settings = vault_settings(mesh_certs, tmp_path, backend, pg_schemas, **overrides)
+        running = await start_vault(settings, mesh_certs, signer, pg_schemas if backend == "postgres" else None)
         started.append(running)
         return running
 
@@ -158,10 +144,10 @@ async def vault_factory(backend: str, vault_certs: Path, signer: UserContextSign
 
 
 @pytest.fixture
-async def vault(backend: str, vault_certs: Path, signer: UserContextSigner, tmp_path: Path,
+async def vault(backend: str, mesh_certs: Path, signer: UserContextSigner, tmp_path: Path,
                 pg_schemas: PgSchemas) -> AsyncIterator[RunningVault]:
     """A running vault on the parametrised backend."""
-    settings = vault_settings(vault_certs, tmp_path, backend, pg_schemas)
-    running = await start_vault(settings, vault_certs, signer, pg_schemas if backend == "postgres" else None)
+    settings = vault_settings(mesh_certs, tmp_path, backend, pg_schemas)
+    running = await start_vault(settings, mesh_certs, signer, pg_schemas if backend == "postgres" else None)
     yield running
     await stop_vault(running)
