@@ -89,16 +89,6 @@ def models_root() -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def triton_install() -> object:
-    """The local tritonserver from the nvidia-pytriton wheel (installed once); skips where it cannot run."""
-    from shopmesh.models.tritonserver import ensure_installed
-
-    install, reason = ensure_installed()
-    if install is None:
-        pytest.skip(f"the local tritonserver cannot run here: {reason}")
-    return install
-
 
 def of_kind(objects: list[Manifest], kind: str) -> dict[str, Manifest]:
     """Objects of one kind by their app.kubernetes.io/component label."""

@@ -24,7 +24,7 @@ from shared.server import ServiceHost
 from shared.tls import TlsFiles, channel_credentials, create_ca, issue_service_cert
 from shopmesh.embedding.v1 import embedding_service_pb2_grpc as pb_grpc
 from shopmesh.models.repository import CPU, models_dir
-from shopmesh.models.tritonserver import TritonInstall, ensure_installed
+from shopmesh.models.tritonserver import TritonInstall
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -118,14 +118,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
-
-@pytest.fixture(scope="session")
-def triton_install() -> TritonInstall:
-    """The nvidia-pytriton wheel unpacked under $SHOPMESH_HOME/triton (skips where it cannot run)."""
-    install, reason = ensure_installed()
-    if install is None:
-        pytest.skip(f"local tritonserver unavailable: {reason}")
-    return install
 
 
 class TritonServer:
