@@ -161,18 +161,23 @@ def _build_lock(base: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _intact(target: Path) -> bool:
+    """Whether an artifact exists with a manifest whose checksum its payload still matches (else: rebuild)."""
+    try:
+        verify_payload(target, read_manifest(target))
+    except ManifestError:
+        return False
+    return True
+
+
 def _build_locked(base: Path, force: bool, progress: Progress) -> BuildReport:
     report = BuildReport(base)
     for spec in (MINILM, E5_SMALL):
         target = artifact_dir(base, spec)
-        if not force:
-            try:
-                verify_payload(target, read_manifest(target))
-                report.kept.append(spec.name)
-                _write_triton(base, spec, target)
-                continue
-            except ManifestError:
-                pass
+        if not force and _intact(target):
+            report.kept.append(spec.name)
+            _write_triton(base, spec, target)
+            continue
         started = time.monotonic()
         _build_artifact(spec, target, progress)
         _write_triton(base, spec, target)
