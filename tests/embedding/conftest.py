@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +22,7 @@ from services.embedding.settings import EmbeddingSettings
 from shared.server import ServiceHost
 from shared.tls import TlsFiles, channel_credentials, create_ca, issue_service_cert
 from shopmesh.embedding.v1 import embedding_service_pb2_grpc as pb_grpc
+from shopmesh.mesh import free_port
 from shopmesh.models.repository import CPU, models_dir
 from shopmesh.models.tritonserver import TritonInstall
 
@@ -111,12 +111,6 @@ async def running_service(settings: EmbeddingSettings, certs: Path, models: Path
         await host.stop(0)
         await engine.close()
 
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 

@@ -6,10 +6,10 @@ import asyncio
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2, status_pb2
 
 from shopmesh.common.v1 import event_pb2
 from shopmesh.profile.v1 import profile_service_pb2 as pb
+from tests.grpc_errors import field_violations as bad_request
 from tests.profile.conftest import Running
 from tests.profile.helpers import CLICK, PURCHASE, SEARCH, T0, VIEW, event, load_catalogue, now_s, ts
 
@@ -18,17 +18,6 @@ ACCEPTED, DUPLICATE, REJECTED, DISCARDED = (event_pb2.EVENT_RESULT_STATUS_ACCEPT
                                             event_pb2.EVENT_RESULT_STATUS_REJECTED,
                                             event_pb2.EVENT_RESULT_STATUS_DISCARDED_NO_CONSENT)
 
-
-def bad_request(exc: grpc.aio.AioRpcError) -> dict[str, str]:
-    """field -> description of the BadRequest in an error."""
-    for key, value in exc.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                bad = error_details_pb2.BadRequest()
-                if detail.Unpack(bad):
-                    return {v.field: v.description for v in bad.field_violations}
-    return {}
 
 
 async def read_all(running: Running, **fields: object) -> list[pb.Event]:

@@ -12,22 +12,12 @@ from google.rpc import error_details_pb2, status_pb2
 
 from shopmesh.common.v1 import features_pb2, item_pb2, money_pb2, recommendation_pb2, vector_pb2
 from shopmesh.retrieval.v1 import retrieval_service_pb2 as pb
+from tests.grpc_errors import field_violations as violations
 from tests.retrieval import helpers
 from tests.retrieval.conftest import RetrievalFactory, RunningRetrieval
 
 ANN = recommendation_pb2.CANDIDATE_SOURCE_USER_VECTOR_ANN
 
-
-def violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
-    """Field -> description of the BadRequest detail."""
-    for key, value in error.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                bad = error_details_pb2.BadRequest()
-                if detail.Unpack(bad):
-                    return {v.field: v.description for v in bad.field_violations}
-    return {}
 
 
 def reason(error: grpc.aio.AioRpcError) -> str:
