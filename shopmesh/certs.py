@@ -10,6 +10,9 @@ from shared.usercontext import generate_keypair
 
 USER_CONTEXT_PRIVATE = "user-context.key"
 USER_CONTEXT_PUBLIC = "user-context.pub"
+DEV_JWT_PRIVATE = "dev-jwt.key"
+DEV_JWT_PUBLIC = "dev-jwt.pub"
+"""The local mesh's development JWT key pair (Ed25519): `shopmesh token` signs with it, the gateway verifies."""
 
 
 @dataclass(frozen=True)
@@ -44,4 +47,6 @@ def ensure_certs(certs_dir: Path, services: tuple[str, ...], *, rotate: bool = F
     keys_missing = not (certs_dir / USER_CONTEXT_PRIVATE).exists() or not (certs_dir / USER_CONTEXT_PUBLIC).exists()
     if keys_missing:
         generate_keypair(certs_dir / USER_CONTEXT_PRIVATE, certs_dir / USER_CONTEXT_PUBLIC)
+    if not (certs_dir / DEV_JWT_PRIVATE).exists() or not (certs_dir / DEV_JWT_PUBLIC).exists():
+        generate_keypair(certs_dir / DEV_JWT_PRIVATE, certs_dir / DEV_JWT_PUBLIC)
     return CertsReport(created_ca, tuple(issued), keys_missing)

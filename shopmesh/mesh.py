@@ -23,7 +23,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from shopmesh.certs import USER_CONTEXT_PRIVATE, USER_CONTEXT_PUBLIC, ensure_certs
+from shopmesh.certs import DEV_JWT_PUBLIC, USER_CONTEXT_PRIVATE, USER_CONTEXT_PUBLIC, ensure_certs
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,7 @@ class Supervisor:
             env[f"{prefix}CERTS_DIR"] = str(self.certs_dir)
         if spec.name == "gateway":
             env[f"{prefix}USER_CONTEXT_SIGNING_KEY"] = str(self.certs_dir / USER_CONTEXT_PRIVATE)
+            env.setdefault(f"{prefix}JWT_PUBLIC_KEYS", json.dumps([str(self.certs_dir / DEV_JWT_PUBLIC)]))
         if spec.name == "vault":
             # Local keys in their own folder, apart from the data; in Kubernetes they come from a Secret.
             env.setdefault(f"{prefix}KEY_DIR", str(self.home / "vault-keys"))
@@ -201,6 +202,39 @@ class Supervisor:
         state = {"plaintext": self.plaintext, "supervisor_pid": os.getpid(),
                  "services": [asdict(service) for service in self.running]}
         self.state_file.write_text(json.dumps(state, indent=2))
+
+    def stop_service(self, name: str, grace_s: float = 10.0) -> None:
+        """Stops one service (SIGTERM, then SIGKILL of its process group), keeping its ports for a restart."""
+        proc = self._procs[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace_s)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def restart_service(self, name: str, timeout_s: float = 120.0) -> None:
+        """Starts a stopped service again on the same ports and waits until it is SERVING."""
+        ports = {s.name: (s.port, s.health_port, s.metrics_port) for s in self.running}
+        service = next(s for s in self.running if s.name == name)
+        spec = next(s for s in self.services if s.name == name)
+        with Path(service.log_file).open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", spec.module], env=self._env(ports, spec), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,  # noqa: PLW1509
+            )
+        self._procs[name] = proc
+        service.pid, service.healthy, service.started_s = proc.pid, False, time.monotonic()
+        deadline = time.monotonic() + timeout_s
+        while check_health(service.health_port, timeout_s=0.5) != "SERVING":
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {proc.returncode} on restart; see {service.log_file}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} not healthy {timeout_s:.0f}s after its restart")
+            time.sleep(0.2)
+        service.healthy = True
+        self._write_state()
 
     def exited(self) -> list[tuple[str, int]]:
         """Services whose process has exited, with their exit codes."""
