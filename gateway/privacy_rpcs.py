@@ -48,8 +48,8 @@ class PrivacySettings(BaseSettings):
     redis_prefix: str = Field(default="shopmesh:gateway:", description="Prefix of every Redis key the gateway writes.")
     export_interval_seconds: float = Field(default=3600.0, ge=0, description="One export per user per this long "
                                            "(0: no limit).")
-    privacy_deadline_ms: int = Field(default=10_000, gt=0, description="Budget of one privacy request's calls to a peer "
-                                     "(capped by the caller's deadline).")
+    privacy_deadline_ms: int = Field(default=10_000, gt=0, description="Budget of one privacy request's "
+                                     "calls to a peer (capped by the caller's deadline).")
 
 
 def build_privacy(settings: PrivacySettings) -> PrivacyRequests:
