@@ -89,6 +89,12 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         "ALTER TABLE events ADD COLUMN log_partition SMALLINT NOT NULL DEFAULT 0",
         "CREATE INDEX events_partition ON events (log_partition, sequence)",
     )),
+    (4, "tombstones of deleted users (hashed ids): replays and restored logs never bring their events back", (
+        """CREATE TABLE tombstones (
+            subject_hash TEXT PRIMARY KEY,
+            delete_time_us BIGINT NOT NULL
+        )""",
+    )),
 )
 
 AUTO_ID = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -21,6 +22,7 @@ from services.profile.events import MAX_EVENTS_PER_BATCH, IngestRules, validate_
 from services.profile.features import ItemFeatureValues, UserFeatureValues
 from services.profile.ingest_writer import Append, GroupWriter, Outcome
 from services.profile.model import ID_RULE, US_PER_S, Event, EventResult, Item, ResultStatus, Violation, valid_id
+from services.profile.privacy import PRIVACY_SWEEP_SECONDS, Tombstones, purge_expired
 from services.profile.profiles import (
     CONSENT_FIELDS,
     READ_ONLY,
@@ -150,6 +152,8 @@ class ProfileService:
 
         self._writers = [GroupWriter(append, policy.personalization_default_granted, engine.submit)
                          for append in (log_writers or [on_store_thread])]
+        self.tombstones = Tombstones(store)
+        self._privacy_sweep: asyncio.Task[None] | None = None
 
     async def _db(self, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -161,7 +165,9 @@ class ProfileService:
         """Migrates the schema, loads the catalogue and brings the features up to date with the log."""
         await self._db(self.store.sync.migrate)
         self.catalogue.load(await self._db(self.store.sync.all_items))
+        await self.enforce_privacy()
         await self.engine.start()
+        self._privacy_sweep = asyncio.get_running_loop().create_task(self._sweep_every(PRIVACY_SWEEP_SECONDS))
 
     async def healthy(self) -> bool:
         """Whether the log and the feature store answer (health follows it: SERVING only then)."""
@@ -172,6 +178,10 @@ class ProfileService:
 
     async def close(self) -> None:
         """Applies queued events, then closes the feature store and every log connection."""
+        if self._privacy_sweep is not None:
+            self._privacy_sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._privacy_sweep
         await self.engine.stop()
         await self.engine.features.close()
         await self.store.close()
@@ -249,11 +259,13 @@ class ProfileService:
         per_event = [validate_event(e, i, rules, self.catalogue) for i, e in enumerate(events)]
         if all_or_nothing and any(per_event):
             raise invalid([v for vs in per_event for v in vs], "the batch has invalid events; nothing was written")
+        await self.tombstones.refresh_if_stale()
+        erased = {i for i, e in enumerate(events) if self.tombstones.covers(e.user_id, e.event_time_us)}
         seen: set[tuple[str, str]] = set()
         candidates: list[int] = []
         for i, (event, bad) in enumerate(zip(events, per_event, strict=True)):
             key = (event.user_id, event.event_id)
-            if not bad and key not in seen:
+            if not bad and key not in seen and i not in erased:
                 seen.add(key)
                 candidates.append(i)
         by_partition: dict[int, list[Event]] = {}
@@ -273,7 +285,7 @@ class ProfileService:
             key = (event.user_id, event.event_id)
             if bad:
                 results.append(EventResult(event.event_id, ResultStatus.REJECTED, tuple(bad)))
-            elif event.user_id in denied:
+            elif event.user_id in denied or i in erased:  # no consent, or a deleted user's past (tombstone)
                 results.append(EventResult(event.event_id, ResultStatus.DISCARDED_NO_CONSENT))
             elif i in first and key in written:
                 results.append(EventResult(event.event_id, ResultStatus.ACCEPTED))
@@ -307,12 +319,15 @@ class ProfileService:
             snapshot = await self._db(self.store.sync.max_sequence)
         query = replace(query, max_sequence=snapshot)
         size = batch_size or 1000
+        await self.tombstones.refresh()  # a restored log may still hold deleted users' events: never return them
         while True:
             batch: list[Event] = await self._db(self.store.sync.read_events, query, after, size)
             if not batch:
                 return
             after = (batch[-1].event_time_us, batch[-1].sequence)
-            yield batch, _b64(f"{after[0]}:{after[1]}:{snapshot}")
+            kept = self.tombstones.keep(batch)
+            if kept:
+                yield kept, _b64(f"{after[0]}:{after[1]}:{snapshot}")
             if len(batch) < size:
                 return
 
@@ -435,6 +450,8 @@ class ProfileService:
         """Deletes events, features, profile and consent for real; idempotent."""
         check_user_id(user_id)
         check_subject(user_id, context_user)
+        # The tombstone first: from now on no replay or restored backup brings the user's past events back.
+        await self._db_call(self.tombstones.add(user_id, self._wall()))
         await self.engine.drain()  # queued events of the user must not re-create features after the delete
         touched = await self._db(self.store.sync.user_item_keys, user_id)
         events, had_profile, had_consent = await self._db(self.store.sync.delete_user, user_id)
@@ -447,6 +464,28 @@ class ProfileService:
         await self.engine.recompute_items(sorted(touched))
         already = not (events or had_profile or had_consent or features)
         return DeleteReport(already, events, had_profile, features, self._wall())
+
+    async def _db_call(self, work: Awaitable[R]) -> R:
+        try:
+            return await work
+        except StoreUnavailable as exc:
+            raise Unavailable("the profile database is unreachable; retry with backoff") from exc
+
+    async def enforce_privacy(self) -> tuple[int, int]:
+        """Purges deleted users' events a restored log still holds and events past the retention limit (by
+        event time); returns (tombstoned, expired) events deleted. Runs at start and every hour."""
+        tombstoned, users = await self._db_call(self.tombstones.purge_log())
+        for user_id in users:
+            await self._db_call(self.engine.features.delete_user(user_id))
+            self.engine.forget(user_id)
+        expired, _ = await self._db_call(purge_expired(self.store, self.policy.retention_us))
+        return tombstoned, expired
+
+    async def _sweep_every(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            with contextlib.suppress(Unavailable):  # the database is down: the next sweep catches up
+                await self.enforce_privacy()
 
     async def export_events(self, user_id: str) -> AsyncIterator[list[Event]]:
         """The user's events in batches of up to 1,000, by event time."""
