@@ -30,14 +30,14 @@ KB_EMBED_TIMEOUT_S = 60.0
 
 def open_store(settings: SupportSettings) -> SessionStore:
     """The session store the settings name."""
+    handoff_ttl = settings.handoff_retention_seconds or max(settings.session_ttl_seconds * 48, 86400)
     if settings.session_store == "redis":
         from services.support.store_redis import RedisSessionStore
 
-        return RedisSessionStore(settings.redis_url, settings.redis_prefix,
-                                 handoff_ttl_seconds=max(settings.session_ttl_seconds * 48, 86400))
+        return RedisSessionStore(settings.redis_url, settings.redis_prefix, handoff_ttl_seconds=handoff_ttl)
     from services.support.store_sqlite import SqliteSessionStore
 
-    return SqliteSessionStore(settings.data_dir / "sessions.sqlite")
+    return SqliteSessionStore(settings.data_dir / "sessions.sqlite", handoff_ttl_seconds=handoff_ttl)
 
 
 @dataclass

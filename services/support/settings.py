@@ -31,6 +31,8 @@ class SupportSettings(ServiceSettings):
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis session store URL.")
     redis_prefix: str = Field("shopmesh:support:", description="Prefix of every Redis key this service writes.")
     session_ttl_seconds: int = Field(1800, gt=0, description="An idle session expires after this long.")
+    handoff_retention_seconds: int | None = Field(None, gt=0, description="Hand-offs are deleted this long after "
+                                                  "they were raised; unset: max(48 session TTLs, 1 day).")
     models_dir: Path | None = Field(None, description="Artifacts root; unset: $SHOPMESH_HOME/models/artifacts.")
     train_missing_models: bool = Field(
         True, description="Train the intent and sentiment models at start when their artifacts are missing.")

@@ -23,11 +23,13 @@ class SqliteSessionStore:
 
     Args:
         path: the database file (its folder is created).
+        handoff_ttl_seconds: how long hand-offs are kept (the same retention the Redis store applies).
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, handoff_ttl_seconds: int = 7 * 86400):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._handoff_ttl = handoff_ttl_seconds
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -83,7 +85,9 @@ class SqliteSessionStore:
         return self._load(row[0]) if row else None
 
     async def create_handoff(self, doc: Doc) -> None:
-        """See SessionStore."""
+        """See SessionStore; also sweeps hand-offs past their retention."""
+        self._db.execute("DELETE FROM handoffs WHERE json_extract(doc, '$._created') <= ?",
+                         (time.time() - self._handoff_ttl,))
         self._db.execute("INSERT INTO handoffs VALUES (?, ?, ?)",
                          (doc["handoff_id"], doc["create_time"], json.dumps(doc)))
 
