@@ -58,10 +58,13 @@ class Erasure:
     Attributes:
         counts: what was deleted by kind (e.g. {"events": 412}); zero counts are dropped from receipts.
         already_deleted: the service says an earlier call had deleted the user (vs. never held anything).
+        derived: what was deleted were caches of data held elsewhere (the gateway's): they fill again with any
+            request, so finding some on a repeat does not make a new deletion.
     """
 
     counts: dict[str, int]
     already_deleted: bool = False
+    derived: bool = False
 
     @property
     def deleted_anything(self) -> bool:
@@ -362,6 +365,7 @@ class PrivacyRequests:
         receipt = previous if resuming and previous is not None else Receipt(
             f"del-{secrets.token_hex(8)}", self._clock_us())
         fresh: list[Step] = []
+        new_data = False
         pending: list[str] = []
         for participant in participants:  # in order: the vault's forget first
             try:
@@ -372,14 +376,14 @@ class PrivacyRequests:
             earlier = previous.step(participant.name) if previous is not None else None
             if erased.deleted_anything:
                 outcome = Outcome.DELETED
+                new_data = new_data or not erased.derived
             elif earlier is not None or erased.already_deleted:
                 outcome = Outcome.ALREADY_DELETED
             else:
                 outcome = Outcome.NOTHING_HELD
             fresh.append(Step(participant.name, outcome, {k: v for k, v in erased.counts.items() if v > 0},
                               self._clock_us()))
-        if previous is not None and previous.complete and not pending \
-                and not any(s.outcome == Outcome.DELETED for s in fresh):
+        if previous is not None and previous.complete and not pending and not new_data:
             return previous, True
         for step in fresh:
             kept = receipt.step(step.service) if resuming else None
@@ -419,4 +423,4 @@ class GatewayCaches:
         removed = 0
         for cache in self.caches:
             removed += int(await cache.forget_user(user_id))
-        return Erasure({"cache_entries": removed})
+        return Erasure({"cache_entries": removed}, derived=True)
