@@ -1,5 +1,6 @@
 """The one way services dial each other: `dns:///` targets balanced with round_robin, keepalive, message
-limits, mTLS, retries (by service config, for idempotent methods only) and the caller's context propagated.
+limits, mTLS, retries (by service config, for idempotent methods only) and the caller's context propagated
+(the end user's context only to peers that take one: `forward_user_context` per channel).
 """
 
 from __future__ import annotations
@@ -51,14 +52,15 @@ def retry_service_config(services: Iterable[ServiceDescriptor], *, max_attempts:
     return config
 
 
-def _outbound_metadata(metadata: grpc.aio.Metadata | None) -> grpc.aio.Metadata:
+def _outbound_metadata(metadata: grpc.aio.Metadata | None, *,
+                       forward_user_context: bool = True) -> grpc.aio.Metadata:
     out = grpc.aio.Metadata(*(tuple(metadata) if metadata else ()))
     keys = {key for key, _ in out}
     request_id = rpc_context.current_request_id()
     if request_id and REQUEST_ID_KEY not in keys:
         out.add(REQUEST_ID_KEY, request_id)
     caller = rpc_context.current_caller()
-    if caller.user_token and USER_CONTEXT_KEY not in keys:
+    if forward_user_context and caller.user_token and USER_CONTEXT_KEY not in keys:
         out.add(USER_CONTEXT_KEY, caller.user_token)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
@@ -87,17 +89,21 @@ class _PropagatingInterceptor(
     grpc.aio.StreamUnaryClientInterceptor,
     grpc.aio.StreamStreamClientInterceptor,
 ):
-    """Adds the remaining deadline, request id, trace context and user context to every outbound call."""
+    """Adds the remaining deadline, request id, trace context and (unless the peer takes none) the user
+    context to every outbound call."""
 
-    def __init__(self, default_deadline_s: float, default_stream_deadline_s: float | None):
+    def __init__(self, default_deadline_s: float, default_stream_deadline_s: float | None, *,
+                 forward_user_context: bool = True):
         self._unary_default = default_deadline_s
         self._stream_default = default_stream_deadline_s
+        self._forward_user_context = forward_user_context
 
     def _details(self, details: grpc.aio.ClientCallDetails, streaming: bool) -> grpc.aio.ClientCallDetails:
         default = self._stream_default if streaming else self._unary_default
         return grpc.aio.ClientCallDetails(
             method=details.method, timeout=_timeout(details.timeout, default),
-            metadata=_outbound_metadata(details.metadata), credentials=details.credentials,
+            metadata=_outbound_metadata(details.metadata, forward_user_context=self._forward_user_context),
+            credentials=details.credentials,
             wait_for_ready=details.wait_for_ready,
         )
 
@@ -133,19 +139,27 @@ class ChannelFactory:
         self._max_message_bytes = max_message_bytes
         self._keepalive_ms = keepalive_ms
         self._stamp = tls.stamp() if tls else None
-        self._channels: dict[tuple[str, str], grpc.aio.Channel] = {}
+        self._channels: dict[tuple[str, str, bool], grpc.aio.Channel] = {}
 
-    def channel(self, target: str, peer_service: str, services: Iterable[ServiceDescriptor] = ()) -> grpc.aio.Channel:
+    def channel(self, target: str, peer_service: str, services: Iterable[ServiceDescriptor] = (), *,
+                forward_user_context: bool = True) -> grpc.aio.Channel:
         """A channel to `target` (host:port or dns:///name:port) whose server must present `peer_service`.
 
-        Channels are cached per (target, peer); when the certificate files change the next call gets a new
-        channel with the new credentials (the old one stays open for calls already using it).
+        Channels are cached per (target, peer, forwarding); when the certificate files change the next call
+        gets a new channel with the new credentials (the old one stays open for calls already using it).
+
+        Args:
+            target / peer_service / services: where, whom, and the services whose idempotent methods retry.
+            forward_user_context: False for a peer that acts for no end user (e.g. the embedding service,
+                whose envelope refuses a user context with UNAUTHENTICATED USER_CONTEXT_UNEXPECTED): calls on
+                this channel then never carry the caller's user context, while the request id, trace and
+                deadline still travel. A user context passed explicitly in a call's metadata is kept.
         """
         self._maybe_rotate()
-        key = (target, peer_service)
+        key = (target, peer_service, forward_user_context)
         channel = self._channels.get(key)
         if channel is None:
-            channel = self._build(target, peer_service, list(services))
+            channel = self._build(target, peer_service, list(services), forward_user_context)
             self._channels[key] = channel
         return channel
 
@@ -160,7 +174,8 @@ class ChannelFactory:
             self._stamp = stamp
             self._channels.clear()
 
-    def _build(self, target: str, peer_service: str, services: list[ServiceDescriptor]) -> grpc.aio.Channel:
+    def _build(self, target: str, peer_service: str, services: list[ServiceDescriptor],
+               forward_user_context: bool) -> grpc.aio.Channel:
         if "://" not in target and not target.startswith(("unix:", "ipv4:", "ipv6:")):
             target = f"dns:///{target}"
         options: list[tuple[str, Any]] = [
@@ -173,7 +188,8 @@ class ChannelFactory:
             ("grpc.max_receive_message_length", self._max_message_bytes),
             ("grpc.dns_min_time_between_resolutions_ms", 1000),
         ]
-        interceptors = [_PropagatingInterceptor(self._default_deadline_s, self._stream_deadline_s)]
+        interceptors = [_PropagatingInterceptor(self._default_deadline_s, self._stream_deadline_s,
+                                                forward_user_context=forward_user_context)]
         if self._tls is None:
             return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors)
         options.append(("grpc.ssl_target_name_override", peer_service))

@@ -21,7 +21,6 @@ from google.rpc import error_details_pb2, status_pb2
 from services.support.encoder import DIMENSION, MODEL_NAME, E5Encoder
 from services.support.userdata import CancelOutcome, DataUnavailable, OrderView, PointsView, RefundView
 from shared.channels import ChannelFactory
-from shared.context import Caller, caller_var, current_caller
 from shared.errors import FailedPrecondition, Unavailable
 from shopmesh.common.v1 import order_pb2, redaction_pb2
 from shopmesh.embedding.v1 import embedding_service_pb2 as epb
@@ -199,7 +198,9 @@ class EmbeddingClient:
 
     def __init__(self, channels: ChannelFactory, address: str, timeout_s: float):
         service = epb.DESCRIPTOR.services_by_name["EmbeddingService"]
-        self._stub = epb_grpc.EmbeddingServiceStub(channels.channel(address, "embedding", [service]))
+        # The embedding service acts for no user and refuses a user context (USER_CONTEXT_UNEXPECTED).
+        self._stub = epb_grpc.EmbeddingServiceStub(channels.channel(address, "embedding", [service],
+                                                                    forward_user_context=False))
         self._timeout = timeout_s
 
     async def embed(self, texts: list[str], timeout_s: float | None = None) -> np.ndarray:
@@ -209,17 +210,12 @@ class EmbeddingClient:
             texts: at most 256 (the embedding contract).
             timeout_s: overrides the per-turn deadline (the FAQ's start-up embedding takes longer).
         """
-        # The embedding service acts for no user and refuses a user context (USER_CONTEXT_UNEXPECTED); the
-        # kit forwards the caller's one on every outbound call, so this call runs without it.
-        reset = caller_var.set(Caller(service=current_caller().service))
         try:
             response = await self._stub.Embed(epb.EmbedRequest(texts=texts, model_name=MODEL_NAME,
                                                                kind=epb.EMBEDDING_KIND_QUERY),
                                               timeout=timeout_s or self._timeout)
         except grpc.aio.AioRpcError as exc:
             raise Unavailable("the embedding service is unavailable", reason="EMBEDDING_UNAVAILABLE") from exc
-        finally:
-            caller_var.reset(reset)
         vectors = np.frombuffer(response.vectors_f32le, "<f4").reshape(response.count, response.dimension)
         return vectors.astype(np.float32)
 

@@ -57,7 +57,8 @@ class EchoServicer(echo_pb2_grpc.EchoServiceServicer):
     async def Relay(self, request: echo_pb2.RelayRequest,
                     context: grpc.aio.ServicerContext) -> echo_pb2.InspectResponse:
         service = echo_pb2.DESCRIPTOR.services_by_name["EchoService"]
-        channel = self._channels.channel(request.target, "kittest", [service])
+        channel = self._channels.channel(request.target, "kittest", [service],
+                                         forward_user_context=not request.drop_user_context)
         response: echo_pb2.InspectResponse = await echo_pb2_grpc.EchoServiceStub(channel).Inspect(
             echo_pb2.InspectRequest()
         )
