@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from services.profile.catalogue import Catalogue
-from services.profile.feature_store import EntityKey, FeatureStore
+from services.profile.feature_store import EntityKey, FeatureStore, ItemRow, StateFields, UserRow
 from services.profile.features import (
     FeatureConfig,
     ItemFeatureValues,
@@ -31,6 +31,7 @@ from services.profile.features import (
     read_user,
 )
 from services.profile.model import Event
+from services.profile.served import ItemReader, item_record, user_features, user_record
 from services.profile.store import AsyncStore, EventQuery
 from shared.logging import get_logger
 
@@ -78,6 +79,16 @@ def _ordered(events: Iterable[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.event_time_us, e.sequence))
 
 
+def user_rows(users: Iterable[tuple[EntityKey, UserState]]) -> dict[EntityKey, UserRow]:
+    """What the store keeps per user: the state and its serving record."""
+    return {k: (s.dump(), user_record(s)) for k, s in users}
+
+
+def item_rows(items: Iterable[tuple[EntityKey, ItemState]]) -> dict[EntityKey, ItemRow]:
+    """What the store keeps per item: the state, its popularity anchor and its serving record."""
+    return {k: (s.dump(), s.popularity_anchor(), item_record(s)) for k, s in items}
+
+
 class FeatureEngine:
     """Keeps the feature store in step with the log and answers feature reads.
 
@@ -108,6 +119,7 @@ class FeatureEngine:
         self._users: OrderedDict[EntityKey, UserState] = OrderedDict()
         self._items: OrderedDict[EntityKey, ItemState] = OrderedDict()
         self._cache_size = cache_size
+        self.item_reader = ItemReader(config)
 
     # --- write path -----------------------------------------------------------------------------------------
 
@@ -176,9 +188,7 @@ class FeatureEngine:
             if e.sequence > applied.get(e.log_partition, 0):
                 applied[e.log_partition] = e.sequence
         try:
-            await self.features.write(
-                {k: s.dump() for k, s in result.users.items()},
-                {k: (s.dump(), s.popularity_anchor()) for k, s in result.items.items()}, applied)
+            await self.features.write(user_rows(result.users.items()), item_rows(result.items.items()), applied)
         except BaseException:
             self.forget()  # the cached states are ahead of the store now
             raise
@@ -254,10 +264,8 @@ class FeatureEngine:
         user_items = list(users.items())
         item_items = list(items.items())
         for start in range(0, max(len(user_items), len(item_items)), _REBUILD_WRITE_CHUNK):
-            await self.features.write(
-                {k: s.dump() for k, s in user_items[start:start + _REBUILD_WRITE_CHUNK]},
-                {k: (s.dump(), s.popularity_anchor()) for k, s in item_items[start:start + _REBUILD_WRITE_CHUNK]},
-                {REBUILDING: 1})
+            await self.features.write(user_rows(user_items[start:start + _REBUILD_WRITE_CHUNK]),
+                                      item_rows(item_items[start:start + _REBUILD_WRITE_CHUNK]), {REBUILDING: 1})
         # Every event up to the snapshot is folded, in every partition (ingest is stopped during a rebuild).
         applied = {p: snapshot for p in await self._log.call(self._log.sync.partitions)}
         await self.features.write({}, {}, {REBUILDING: 0, **applied})
@@ -277,8 +285,7 @@ class FeatureEngine:
                 states = {(catalog, i): items.get((catalog, i)) or ItemState.empty(self.config) for i in chunk}
                 for key in states:
                     self._items.pop(key, None)
-                await self.features.write({}, {k: (s.dump(), s.popularity_anchor()) for k, s in states.items()},
-                                          self._applied)
+                await self.features.write({}, item_rows(states.items()), self._applied)
 
     # --- reads ----------------------------------------------------------------------------------------------
 
@@ -317,6 +324,27 @@ class FeatureEngine:
         events = await self._log.call(self._log.sync.item_events, catalog_id, sorted(set(item_ids)), as_of_us)
         folded = fold(events, self.config, self._catalogue, {}, {}).items
         return as_of_us, [read_item(folded.get(k) or ItemState.empty(self.config), as_of_us) for k in keys]
+
+    async def served_user(self, catalog_id: str, user_id: str) -> tuple[int, bytes | None]:
+        """(now, UserFeatures wire bytes or None when the user has no events): the serving read, one fetch."""
+        now = await self.now_us(catalog_id)
+        raw = (await self.features.read_user_records([(catalog_id, user_id)]))[0]
+        if raw is None:
+            return now, None
+        record = raw if isinstance(raw, bytes) else user_record(UserState.load(self.config, raw))
+        return now, user_features(record, user_id, catalog_id, max(now, 0))
+
+    async def served_items(self, catalog_id: str, item_ids: list[str]) -> tuple[int, list[bytes]]:
+        """(now, ItemFeatures behaviour fields as wire bytes per item in request order): the serving read."""
+        now = await self.now_us(catalog_id)
+        raws = await self.features.read_item_records([(catalog_id, i) for i in item_ids])
+        reader = self.item_reader
+        return now, [reader.features(self._item_record(raw), now) for raw in raws]
+
+    def _item_record(self, raw: bytes | StateFields | None) -> bytes:
+        if raw is None:
+            return self.item_reader.empty
+        return raw if isinstance(raw, bytes) else item_record(ItemState.load(self.config, raw))
 
     async def popular(self, catalog_id: str, category_prefix: str, limit: int,
                       include_out_of_stock: bool) -> tuple[int, list[tuple[str, float]]]:

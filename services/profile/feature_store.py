@@ -1,7 +1,8 @@
 """The feature store interface (one small protocol, one module per backend) and its value codec.
 
 A store keeps one record per entity, (catalogue, user) or (catalogue, item), holding the fields of the
-entity's folded state (features.UserState / ItemState dumps, JSON), plus, per log partition, the sequence
+entity's folded state (features.UserState / ItemState dumps, JSON) and, where the backend keeps one, its
+serving record (served.py: the features pre-encoded for reads), plus, per log partition, the sequence
 up to which events have been applied (partition -1 = 1 marks a rebuild in progress). It is a cache:
 `shopmesh features rebuild` recreates it from the event log.
 """
@@ -16,6 +17,10 @@ EntityKey = tuple[str, str]
 """(catalog_id, user_id or item_id)."""
 StateFields = dict[str, object]
 """A state's dump: field name -> JSON-ready value."""
+UserRow = tuple[StateFields, bytes]
+"""What the fold writes per user: (state, serving record)."""
+ItemRow = tuple[StateFields, float | None, bytes]
+"""What the fold writes per item: (state, popularity anchor or None, serving record)."""
 
 
 STATE_VERSION = b"1"
@@ -48,9 +53,17 @@ class FeatureStore(Protocol):
         """States of these items, in order; None for an item without a record."""
         ...
 
-    async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
+    async def read_user_records(self, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
+        """Serving records of these users, in order: bytes, or the state where the store keeps no record."""
+        ...
+
+    async def read_item_records(self, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
+        """Serving records of these items, in order: bytes, or the state where the store keeps no record."""
+        ...
+
+    async def write(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
                     applied: dict[int, int]) -> None:
-        """Replaces these records (item: state and popularity anchor) and the applied sequences, atomically."""
+        """Replaces these entities' rows and the applied sequences, atomically."""
         ...
 
     async def applied_sequences(self) -> dict[int, int]:

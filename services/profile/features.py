@@ -154,6 +154,8 @@ class UserState:
     """item_id -> [purchase_count, last_purchase_time_us]."""
     last_active_us: int = 0
     total_events: int = 0
+    encoded: dict[tuple[object, ...], bytes] = field(default_factory=dict, compare=False, repr=False)
+    """Wire bytes of recent and purchased entries already encoded (served.user_record); never stored."""
 
     @classmethod
     def empty(cls, config: FeatureConfig) -> UserState:
@@ -237,15 +239,19 @@ def _normalise_by_depth(values: dict[str, float]) -> dict[str, float]:
 
 
 def read_user(state: UserState, as_of_us: int) -> UserFeatureValues:
-    """Evaluates a user's state at `as_of_us` (not before its latest event)."""
-    brands = state.brands.at(as_of_us)
+    """Evaluates a user's state at `as_of_us` (not before its latest event).
+
+    Affinities are shares (per category depth, and of brands): every value of a Decayed shares one reference
+    time, so the decay factor to `as_of_us` cancels and the shares are those of the stored values.
+    """
+    brands = state.brands.values
     brand_total = sum(brands.values())
     purchased = sorted(((k, v[0], v[1]) for k, v in state.purchased.items()), key=lambda p: (p[2], p[0]),
                        reverse=True)[: state.config.purchased_items]
     return UserFeatureValues(
         as_of_us=as_of_us,
         recent=list(state.recent),
-        category_affinities=_normalise_by_depth(state.categories.at(as_of_us)),
+        category_affinities=_normalise_by_depth(state.categories.values),
         brand_affinities={k: v / brand_total for k, v in brands.items()} if brand_total > 0 else {},
         event_counts=window_counts(state.windows, as_of_us),
         last_active_us=state.last_active_us,

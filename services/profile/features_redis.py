@@ -1,31 +1,56 @@
 """Redis feature store: one hash per entity, pipelined batch reads, atomic batch writes.
 
 Keys (all under a configurable prefix, so several deployments or test runs share one Redis):
-`<p>u:<catalog>:<user>` and `<p>i:<catalog>:<item>` are hashes with fields `v` (state layout version) and
-`s` (the entity's folded state as JSON); `<p>pop:<catalog>` is a sorted set of items by popularity anchor;
+`<p>u:<catalog>:<user>` and `<p>i:<catalog>:<item>` are hashes with fields `v` (state layout version),
+`s` (the entity's folded state as JSON, what the fold reads back) and `r` (its serving record, served.py:
+what feature reads fetch); `<p>pop:<catalog>` is a sorted set of items by popularity anchor;
 `<p>meta` holds the applied log sequence per partition (`applied:<partition>`); `<p>catalogs` the
 catalogues seen. Values hold no PII (ids, times, numbers, category keys and brand names only).
 
 Writes (the fold's big MULTI/EXEC pipelines) use redis-py's synchronous client on a dedicated thread: with
 hiredis it parses a pipeline about twice as fast as the asyncio client (which arms a timeout per reply),
 and the event loop stays free. Serving reads use the asyncio client: no thread hop, which is what decides
-the tail latency when the cores are busy.
+the tail latency when the cores are busy. A read of many entities is one EVALSHA of a small script that
+returns each hash's `r` field (or its state, for a hash written before records existed): one command and
+one flat reply, where a pipeline of HMGETs costs the client a command and a reply each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
-from services.profile.feature_store import STATE_VERSION, EntityKey, StateFields, decode_state, encode_state
+from services.profile.feature_store import (
+    STATE_VERSION,
+    EntityKey,
+    ItemRow,
+    StateFields,
+    UserRow,
+    decode_state,
+    encode_state,
+)
+from services.profile.served import is_record
 from services.profile.store import StoreUnavailable
 
 R = TypeVar("R")
+_READ_RECORDS = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local record = redis.call('HGET', key, 'r')
+  if not record and redis.call('HGET', key, 'v') == ARGV[1] then
+    record = redis.call('HGET', key, 's')
+  end
+  out[i] = record or false
+end
+return out
+"""
 
 
 class RedisFeatureStore:
@@ -42,6 +67,7 @@ class RedisFeatureStore:
         self._reader = aioredis.Redis.from_url(url, decode_responses=False, socket_timeout=5.0,
                                                socket_connect_timeout=5.0)
         self._p = prefix
+        self._read_records_sha = hashlib.sha1(_READ_RECORDS.encode()).hexdigest()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile-redis")
 
     async def _call(self, work: Callable[[], R]) -> R:
@@ -77,17 +103,36 @@ class RedisFeatureStore:
         """States of these items, in order (one pipelined round trip)."""
         return await self._read([self._item_key(k) for k in keys])
 
-    def _write_sync(self, users: dict[EntityKey, StateFields],
-                    items: dict[EntityKey, tuple[StateFields, float | None]], applied: dict[int, int]) -> None:
+    async def _read_records(self, names: list[str]) -> list[bytes | StateFields | None]:
+        try:
+            try:
+                rows: Any = await self._reader.evalsha(self._read_records_sha, len(names), *names, STATE_VERSION)
+            except NoScriptError:  # a restarted or flushed Redis: load the script and ask again
+                await self._reader.script_load(_READ_RECORDS)
+                rows = await self._reader.evalsha(self._read_records_sha, len(names), *names, STATE_VERSION)
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from exc
+        return [None if not raw else raw if is_record(raw) else decode_state(raw) for raw in rows]
+
+    async def read_user_records(self, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
+        """Serving records of these users, in order (one EVALSHA)."""
+        return await self._read_records([self._user_key(k) for k in keys])
+
+    async def read_item_records(self, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
+        """Serving records of these items, in order (one EVALSHA)."""
+        return await self._read_records([self._item_key(k) for k in keys])
+
+    def _write_sync(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
+                    applied: dict[int, int]) -> None:
         pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: records and sequence move together
         catalogs: set[str] = set()
-        for key, fields in users.items():
-            pipe.hset(self._user_key(key), mapping={"v": STATE_VERSION, "s": encode_state(fields)})
+        for key, (fields, record) in users.items():
+            pipe.hset(self._user_key(key), mapping={"v": STATE_VERSION, "s": encode_state(fields), "r": record})
             catalogs.add(key[0])
         ranked: dict[str, dict[str, float]] = {}
         dropped: dict[str, list[str]] = {}
-        for key, (fields, anchor) in items.items():
-            pipe.hset(self._item_key(key), mapping={"v": STATE_VERSION, "s": encode_state(fields)})
+        for key, (fields, anchor, record) in items.items():
+            pipe.hset(self._item_key(key), mapping={"v": STATE_VERSION, "s": encode_state(fields), "r": record})
             if anchor is None:
                 dropped.setdefault(key[0], []).append(key[1])
             else:
@@ -103,7 +148,7 @@ class RedisFeatureStore:
             pipe.hset(f"{self._p}meta", mapping={f"applied:{p}": str(v) for p, v in applied.items()})
         pipe.execute()
 
-    async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
+    async def write(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
                     applied: dict[int, int]) -> None:
         """Records and the applied sequences change together or not at all."""
         await self._call(lambda: self._write_sync(users, items, applied))

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import orjson
 
-from services.profile.feature_store import EntityKey, StateFields
+from services.profile.feature_store import EntityKey, ItemRow, StateFields, UserRow
 from services.profile.store import StoreUnavailable
 
 R = TypeVar("R")
@@ -72,14 +72,24 @@ class SqliteFeatureStore:
         """States of these items, in order."""
         return await self._read("item_features", "item_id", keys)
 
-    async def write(self, users: dict[EntityKey, StateFields], items: dict[EntityKey, tuple[StateFields, float | None]],
+    async def read_user_records(self, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
+        """The users' states (the embedded store keeps no serving records; the engine encodes them)."""
+        rows: list[bytes | StateFields | None] = [*await self.read_users(keys)]
+        return rows
+
+    async def read_item_records(self, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
+        """The items' states (the embedded store keeps no serving records; the engine encodes them)."""
+        rows: list[bytes | StateFields | None] = [*await self.read_items(keys)]
+        return rows
+
+    async def write(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
                     applied: dict[int, int]) -> None:
-        """Records and the applied sequences in one transaction."""
+        """States and the applied sequences in one transaction (serving records are not kept here)."""
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany("INSERT OR REPLACE INTO user_features VALUES (?, ?, ?)",
-                             [(k[0], k[1], orjson.dumps(v)) for k, v in users.items()])
+                             [(k[0], k[1], orjson.dumps(v)) for k, (v, _) in users.items()])
             conn.executemany("INSERT OR REPLACE INTO item_features VALUES (?, ?, ?, ?)",
-                             [(k[0], k[1], orjson.dumps(v), a) for k, (v, a) in items.items()])
+                             [(k[0], k[1], orjson.dumps(v), a) for k, (v, a, _) in items.items()])
             conn.executemany("INSERT OR REPLACE INTO feature_meta VALUES (?, ?)",
                              [(f"applied:{p}", v) for p, v in applied.items()])
         await self._call(work)

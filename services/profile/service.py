@@ -365,6 +365,33 @@ class ProfileService:
         by_id = dict(zip(known, values, strict=True))
         return catalog, now, [(item, by_id.get(i)) for i, item in zip(item_ids, items, strict=True)]
 
+    async def served_user_features(self, user_id: str, catalog_id: str,
+                                   context_user: str | None) -> tuple[str, int, bytes | None]:
+        """The serving read of `user_features` at "now": (catalog, as_of, UserFeatures wire bytes or None)."""
+        check_user_id(user_id)
+        check_subject(user_id, context_user)
+        catalog = self._catalog(catalog_id)
+        try:
+            now, encoded = await self.engine.served_user(catalog, user_id)
+        except StoreUnavailable as exc:
+            raise Unavailable("the profile database is unreachable; retry with backoff") from exc
+        return catalog, now, encoded
+
+    async def served_item_features(self, catalog_id: str, item_ids: list[str]
+                                   ) -> tuple[int, list[tuple[Item | None, bytes]]]:
+        """The serving read of `item_features` at "now": (as_of, [(item or None when unknown, ItemFeatures
+        behaviour fields as wire bytes)]) in request order."""
+        self._check_ids(item_ids, "item_ids")
+        catalog = self._catalog(catalog_id)
+        items = [self.catalogue.get(catalog, i) for i in item_ids]
+        known = [i for i, item in zip(item_ids, items, strict=True) if item is not None]
+        try:
+            now, values = await self.engine.served_items(catalog, known) if known else (0, [])
+        except StoreUnavailable as exc:
+            raise Unavailable("the profile database is unreachable; retry with backoff") from exc
+        by_id = dict(zip(known, values, strict=True))
+        return now, [(item, by_id.get(i, b"")) for i, item in zip(item_ids, items, strict=True)]
+
     async def popular_items(self, catalog_id: str, category_prefix: str, limit: int,
                             include_out_of_stock: bool) -> tuple[int, list[tuple[str, float]]]:
         """(as_of, [(item_id, popularity)])."""

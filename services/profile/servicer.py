@@ -12,6 +12,7 @@ from services.profile.convert import opt_ts, us_to_ts
 from services.profile.convert_orders import order_event_from_pb, order_to_pb, outbox_to_pb, points_to_pb, refund_to_pb
 from services.profile.model import Item
 from services.profile.order_service import ADDRESS_CHANGE, CANCELLATION, OrderService
+from services.profile.served import delimited, items_response, timestamp
 from services.profile.service import ProfileService
 from services.profile.store import EventQuery
 from shared.context import current_caller
@@ -34,12 +35,22 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         self.service = service
         self.orders = orders
         self._templates: dict[tuple[str, str], tuple[int, features_pb2.ItemFeatures]] = {}
+        self._encoded_templates: dict[tuple[str, str], tuple[int, bytes]] = {}
 
     def _template(self, item: Item) -> features_pb2.ItemFeatures:
         key = (item.catalog_id, item.item_id)
         cached = self._templates.get(key)
         if cached is None or cached[0] != item.update_time_us:
             cached = self._templates[key] = (item.update_time_us, convert.item_features_template(item))
+        return cached[1]
+
+    def _encoded_template(self, item: Item) -> bytes:
+        """The catalogue fields of an item's ItemFeatures as wire bytes, encoded once per item version."""
+        key = (item.catalog_id, item.item_id)
+        cached = self._encoded_templates.get(key)
+        if cached is None or cached[0] != item.update_time_us:
+            encoded = convert.item_features_template(item).SerializeToString()
+            cached = self._encoded_templates[key] = (item.update_time_us, encoded)
         return cached[1]
 
     # --- catalogue ------------------------------------------------------------------------------------------
@@ -84,6 +95,15 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
     # --- features -------------------------------------------------------------------------------------------
 
     async def GetUserFeatures(self, request: pb.GetUserFeaturesRequest, context: Ctx) -> pb.GetUserFeaturesResponse:
+        if not request.HasField("as_of_time"):  # the serving read: features pre-encoded, merged as bytes
+            catalog, now, encoded = await self.service.served_user_features(request.user_id, request.catalog_id,
+                                                                            _context_user())
+            if encoded is None:
+                return pb.GetUserFeaturesResponse(
+                    missing=True, features=convert.user_features_to_pb(request.user_id, catalog, now, None))
+            reply = pb.GetUserFeaturesResponse()
+            reply.features.MergeFromString(encoded)
+            return reply
         as_of, values = await self.service.user_features(request.user_id, request.catalog_id,
                                                          opt_ts(request, "as_of_time"), _context_user())
         catalog = self.service.catalogue.resolve(request.catalog_id)
@@ -92,6 +112,12 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
             features=convert.user_features_to_pb(request.user_id, catalog, as_of, values))
 
     async def GetItemFeatures(self, request: pb.GetItemFeaturesRequest, context: Ctx) -> pb.GetItemFeaturesResponse:
+        if not request.HasField("as_of_time"):  # the serving read: one response parse of joined wire bytes
+            now, served = await self.service.served_item_features(request.catalog_id, list(request.item_ids))
+            as_of_field = delimited(0x1A, timestamp(now))
+            return pb.GetItemFeaturesResponse.FromString(items_response(
+                (item_id, None if item is None else self._encoded_template(item) + as_of_field + encoded)
+                for item_id, (item, encoded) in zip(request.item_ids, served, strict=True)))
         _, as_of, rows = await self.service.item_features(request.catalog_id, list(request.item_ids),
                                                           opt_ts(request, "as_of_time"))
         reply = pb.GetItemFeaturesResponse()

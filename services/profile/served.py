@@ -1,0 +1,226 @@
+"""Serving records: each entity's features kept pre-encoded, so a read is one fetch and a few byte joins.
+
+The fold writes, next to each entity's state, a record holding everything a read needs already in protobuf
+wire form (shopmesh.common.v1.UserFeatures / ItemFeatures fields), plus the few numbers that depend on "now":
+decayed sums (reference time and value) and the event times of the count windows. A read evaluates those at
+its as_of time with exactly the float operations of `features.read_user` / `read_item`, and joins bytes;
+no per-field Python object is built. The slow path (state -> values -> messages) stays the reference: the
+tests check both give the same messages.
+
+Record layout (little-endian): a version byte, a fixed header, the static wire bytes, then the windows as
+(event type u8, count u32, count x int64 times) runs. Category and brand affinities are shares per depth,
+so the common decay factor cancels and they are static too.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import struct
+from array import array
+from collections.abc import Iterable
+
+from services.profile.features import WINDOWS_US, FeatureConfig, ItemState, UserState, read_user
+from services.profile.model import US_PER_S, EventType
+
+RECORD_VERSION = 1
+"""First byte of every record; any other first byte (a JSON state starts with '{') is not a record."""
+_ITEM_HEADER = struct.Struct("<BqdqdqdqI")
+"""version, popularity ref/value, short ref/value, long ref/value, latest event time, static length."""
+_USER_HEADER = struct.Struct("<BqI")
+"""version, latest event time, static length."""
+_RUN = struct.Struct("<BI")
+_DOUBLE = struct.Struct("<d")
+_SMALL = [bytes([i]) for i in range(128)]
+_WINDOW_7D_US = WINDOWS_US[-1]
+_FLOOR = 1.0 / (30 * 86400.0)
+
+
+def varint(value: int) -> bytes:
+    """Protobuf base-128 varint (negative int64 as its 10-byte two's complement)."""
+    if 0 <= value < 128:
+        return _SMALL[value]
+    if value < 0:
+        value += 1 << 64
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def delimited(tag: int, body: bytes) -> bytes:
+    """A length-delimited field (`tag` is the whole first byte: field number << 3 | 2)."""
+    return _SMALL[tag] + varint(len(body)) + body if tag < 128 else varint(tag) + varint(len(body)) + body
+
+
+def timestamp(us: int) -> bytes:
+    """google.protobuf.Timestamp wire body of a time in microseconds."""
+    seconds, micros = divmod(us, US_PER_S)
+    return (b"\x08" + varint(seconds) if seconds else b"") + (b"\x10" + varint(micros * 1000) if micros else b"")
+
+
+def _double_field(tag: int, value: float) -> bytes:
+    return _SMALL[tag] + _DOUBLE.pack(value) if value else b""
+
+
+def _string_field(tag: int, value: str) -> bytes:
+    return delimited(tag, value.encode()) if value else b""
+
+
+def _windows(windows: dict[int, list[int]]) -> bytes:
+    parts = []
+    for kind in sorted(windows):
+        times = windows[kind]
+        parts.append(_RUN.pack(kind, len(times)))
+        parts.append(array("q", times).tobytes())
+    return b"".join(parts)
+
+
+def _counts(record: bytes, offset: int, as_of_us: int, tag: int) -> bytes:
+    """EventTypeCounts fields of the windows stored from `offset`, at `as_of_us` (never before their times)."""
+    parts = []
+    size = len(record)
+    while offset < size:
+        kind, n = _RUN.unpack_from(record, offset)
+        offset += _RUN.size
+        times = array("q")
+        times.frombytes(record[offset:offset + 8 * n])
+        offset += 8 * n
+        end = bisect.bisect_right(times, as_of_us)
+        c7 = end - bisect.bisect_right(times, as_of_us - _WINDOW_7D_US)
+        if not c7:
+            continue
+        c1 = end - bisect.bisect_right(times, as_of_us - WINDOWS_US[0])
+        c24 = end - bisect.bisect_right(times, as_of_us - WINDOWS_US[1])
+        body = (b"\x08" + varint(kind) if kind else b"") + (b"\x10" + varint(c1) if c1 else b"") + \
+            (b"\x18" + varint(c24) if c24 else b"") + b"\x20" + varint(c7)
+        parts.append(delimited(tag, body))
+    return b"".join(parts)
+
+
+# --- items ------------------------------------------------------------------------------------------------
+
+
+def _decayed_parts(values: dict[str, float], ref_us: int) -> tuple[int, float]:
+    value = values.get("")
+    return (ref_us, value) if value is not None else (0, 0.0)
+
+
+def item_record(state: ItemState) -> bytes:
+    """An item's serving record (rates and first event time pre-encoded; decays and windows evaluated at read)."""
+    c = state.config
+    views = state.totals.get(EventType.VIEW, 0)
+    clicks = state.totals.get(EventType.CLICK, 0)
+    purchases = state.totals.get(EventType.PURCHASE, 0)
+    prior = c.prior_alpha + c.prior_beta
+    static = (_double_field(0x51, (clicks + c.prior_alpha) / (views + prior))
+              + _double_field(0x59, (purchases + c.prior_alpha) / (clicks + prior))
+              + (delimited(0x6A, timestamp(state.first_event_us)) if state.first_event_us else b""))
+    pop, short, long = state.popularity, state.short, state.long
+    header = _ITEM_HEADER.pack(RECORD_VERSION, *_decayed_parts(pop.values, pop.ref_us),
+                               *_decayed_parts(short.values, short.ref_us), *_decayed_parts(long.values, long.ref_us),
+                               state.latest_event_us, len(static))
+    return header + static + _windows(state.windows)
+
+
+class ItemReader:
+    """Evaluates item records at an as_of time into ItemFeatures wire bytes.
+
+    Args:
+        config: the feature definitions the records were folded with.
+    """
+
+    def __init__(self, config: FeatureConfig):
+        self._pop_tau_us = config.popularity_time_constant_s * US_PER_S
+        self._short_tau_us = config.trend_short_time_constant_s * US_PER_S
+        self._long_tau_us = config.trend_long_time_constant_s * US_PER_S
+        self._short_tau_s = config.trend_short_time_constant_s
+        self._long_tau_s = config.trend_long_time_constant_s
+        self.empty = item_record(ItemState.empty(config))
+
+    def features(self, record: bytes, as_of_us: int) -> bytes:
+        """The behaviour fields of ItemFeatures (8-13) at `as_of_us`, as `read_item` computes them."""
+        _, pop_ref, pop, short_ref, short, long_ref, long, latest, static_len = _ITEM_HEADER.unpack_from(record)
+        popularity = pop * math.exp(-(as_of_us - pop_ref) / self._pop_tau_us)
+        short_rate = short * math.exp(-(as_of_us - short_ref) / self._short_tau_us) / self._short_tau_s
+        long_rate = long * math.exp(-(as_of_us - long_ref) / self._long_tau_us) / self._long_tau_s
+        start = _ITEM_HEADER.size
+        counts = _counts(record, start + static_len, as_of_us, 0x4A) if as_of_us - latest < _WINDOW_7D_US else b""
+        return (_double_field(0x41, popularity) + counts + record[start:start + static_len]
+                + _double_field(0x61, (short_rate + _FLOOR) / (long_rate + _FLOOR)))
+
+
+def items_response(results: Iterable[tuple[str, bytes | None]]) -> bytes:
+    """GetItemFeaturesResponse wire bytes from (item_id, ItemFeatures bytes or None for a missing item)."""
+    parts = []
+    for item_id, features in results:
+        body = delimited(0x0A, item_id.encode()) + (b"\x10\x01" if features is None else delimited(0x1A, features))
+        parts.append(delimited(0x0A, body))
+    return b"".join(parts)
+
+
+# --- users ------------------------------------------------------------------------------------------------
+
+
+def _recent_entry(entry: tuple[int, int, str, int]) -> bytes:
+    t, _, item_id, kind = entry
+    body = _string_field(0x0A, item_id) + (b"\x10" + varint(kind) if kind else b"") + delimited(0x1A, timestamp(t))
+    return delimited(0x22, body)
+
+
+def _purchased_entry(item_id: str, count: int, t: int) -> bytes:
+    body = _string_field(0x0A, item_id) + (b"\x10" + varint(count) if count else b"") + \
+        (delimited(0x1A, timestamp(t)) if t else b"")
+    return delimited(0x4A, body)
+
+
+def _map_entries(tag: int, values: dict[str, float]) -> bytes:
+    return b"".join(delimited(tag, delimited(0x0A, k.encode()) + b"\x11" + _DOUBLE.pack(v))
+                    for k, v in values.items())
+
+
+def user_record(state: UserState) -> bytes:
+    """A user's serving record: every UserFeatures field but ids, as_of_time and event counts pre-encoded.
+
+    Entries are encoded once and kept on the state (`state.encoded`), so a user touched by a fold window
+    costs a join, not one encoding per recent or purchased item.
+    """
+    cache = state.encoded
+    if len(cache) > 4 * (state.config.recent_items + state.config.purchased_items):
+        cache.clear()
+    values = read_user(state, state.last_active_us)  # affinities are shares: the same at any as_of
+    parts = []
+    for entry in values.recent:
+        encoded = cache.get(entry)
+        if encoded is None:
+            encoded = cache[entry] = _recent_entry(entry)
+        parts.append(encoded)
+    parts.append(_map_entries(0x2A, values.category_affinities))
+    parts.append(_map_entries(0x32, values.brand_affinities))
+    if values.last_active_us:
+        parts.append(delimited(0x42, timestamp(values.last_active_us)))
+    for purchase in values.purchased:
+        encoded = cache.get(purchase)
+        if encoded is None:
+            encoded = cache[purchase] = _purchased_entry(*purchase)
+        parts.append(encoded)
+    if values.total_events:
+        parts.append(b"\x50" + varint(values.total_events))
+    static = b"".join(parts)
+    return _USER_HEADER.pack(RECORD_VERSION, state.last_active_us, len(static)) + static + _windows(state.windows)
+
+
+def user_features(record: bytes, user_id: str, catalog_id: str, as_of_us: int) -> bytes:
+    """UserFeatures wire bytes of a user record at `as_of_us` (not before the user's latest event)."""
+    _, latest, static_len = _USER_HEADER.unpack_from(record)
+    start = _USER_HEADER.size
+    counts = _counts(record, start + static_len, as_of_us, 0x3A) if as_of_us - latest < _WINDOW_7D_US else b""
+    return (_string_field(0x0A, user_id) + _string_field(0x12, catalog_id) + delimited(0x1A, timestamp(as_of_us))
+            + record[start:start + static_len] + counts)
+
+
+def is_record(raw: bytes) -> bool:
+    """Whether stored bytes are a serving record of this layout (else a JSON state, or an older layout)."""
+    return bool(raw) and raw[0] == RECORD_VERSION
