@@ -9,6 +9,7 @@ from typing import Any
 from services.support.agents import AgentDesk
 from services.support.answering import Answerer
 from services.support.artifacts import load_or_train
+from services.support.batching import BatchingEncoder
 from services.support.encoder import CachedEncoder, E5Encoder
 from services.support.engine import EngineConfig, SupportEngine
 from services.support.escalation import EscalationPolicy
@@ -51,6 +52,7 @@ class SupportApp:
     channels: ChannelFactory
     encoder: Any
     settings: SupportSettings
+    turn_encoder: BatchingEncoder
 
     async def start(self) -> None:
         """Serves (NOT_SERVING), loads or trains the models, embeds the FAQ, then reports SERVING."""
@@ -69,6 +71,7 @@ class SupportApp:
         """Ends open streams, stops serving, closes the store and channels."""
         self.engine.hub.close_all()
         await self.host.stop(grace_s)
+        await self.turn_encoder.close()
         await self.encoder.close()
         await self.engine.store.close()
         await self.channels.close()
@@ -96,12 +99,16 @@ def build(settings: SupportSettings) -> SupportApp:
         return await encoder.embed(texts, timeout_s=KB_EMBED_TIMEOUT_S)
 
     kb = KnowledgeBase(embed_faq)
+    # Turns go through the batcher (concurrent turns share one encoder call); the FAQ is embedded directly.
+    turn_encoder = BatchingEncoder(encoder.embed, max_batch=settings.embed_max_batch,
+                                   window_ms=settings.embed_batch_window_ms,
+                                   cache_texts=settings.turn_vector_cache_texts, max_chars=settings.turn_max_chars)
     # The models are filled in by start(); the understander is built now so the engine is complete.
     understander = Understander(None, None, EscalationPolicy())  # type: ignore[arg-type]
-    engine = SupportEngine(open_store(settings), redactor, encoder, understander, Answerer(kb, profile), LiveHub(),
+    engine = SupportEngine(open_store(settings), redactor, turn_encoder, understander, Answerer(kb, profile), LiveHub(),
                            EngineConfig(settings.session_ttl_seconds, settings.max_turns_per_minute,
                                         settings.chunk_chars))
     servicer = SupportServicer(engine, AgentDesk(engine), settings.console_identities)
     host = ServiceHost(settings, lambda server: pb_grpc.add_SupportServiceServicer_to_server(servicer, server),
                        [SERVICE_NAME])
-    return SupportApp(host, servicer, engine, kb, channels, encoder, settings)
+    return SupportApp(host, servicer, engine, kb, channels, encoder, settings, turn_encoder)
