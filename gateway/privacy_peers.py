@@ -24,8 +24,10 @@ DELETE_PURPOSE = "gateway.delete_my_data"
 
 
 def to_json(message: Message) -> dict[str, Any]:
-    """A message in the protobuf JSON mapping (field names as in the proto)."""
-    doc: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    """A message in the protobuf JSON mapping (field names as in the proto, unset fields shown with their
+    defaults: an export says "CONSENT_STATE_UNSPECIFIED" rather than leaving the user to guess)."""
+    doc: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                                    always_print_fields_with_no_presence=True)
     return doc
 
 
