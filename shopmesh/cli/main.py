@@ -14,6 +14,7 @@ from shopmesh.cli import (
     features_cmd,
     mesh_cmd,
     models_cmd,
+    ranking_cmd,
     support_cmd,
     token_cmd,
     train_cmd,
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopmesh", description="Run and operate the shopmesh mesh.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (mesh_cmd, certs_cmd, data_cmd, features_cmd, demo_cmd, models_cmd, vault_cmd, support_cmd,
-                   eval_cmd, train_cmd, token_cmd):
+                   eval_cmd, train_cmd, token_cmd, ranking_cmd):
         module.add_parser(subparsers)
     return parser
 
