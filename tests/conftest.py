@@ -14,7 +14,7 @@ from shopmesh.certs import ensure_certs
 from shopmesh.models.tritonserver import TritonInstall, ensure_installed
 
 MESH_IDENTITIES = ("vault", "gateway", "profile", "support", "console", "ops", "cli", "retrieval", "embedding",
-                   "loader", "trainer", "orders")
+                   "loader", "trainer", "orders", "ranking")
 
 
 @pytest.fixture(scope="session")
