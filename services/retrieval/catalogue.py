@@ -58,12 +58,25 @@ class ItemTable:
     brands_folded: np.ndarray = field(init=False)
     trending_order: np.ndarray = field(init=False)
     category_orders: list[np.ndarray] = field(init=False)
+    item_ids: list[str] = field(init=False)
+    item_id_utf8: np.ndarray = field(init=False)
+    item_id_offsets: np.ndarray = field(init=False)
+    longest_item_id: int = field(init=False)
+    servable: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.position = {r.item_id: n for n, r in enumerate(self.records)}
         self.owned = np.asarray([shard_of(r.item_id, self.shard_count) == self.shard_index for r in self.records],
                                 dtype=bool)
         self.in_stock = np.asarray([r.stock > 0 for r in self.records], dtype=bool)
+        # The default filter (owned and in stock) as one mask, so a request copies it instead of combining two.
+        self.servable = self.owned & self.in_stock
+        # Ids as one UTF-8 buffer: a response's ids are sliced out of it, not encoded per request.
+        self.item_ids = [r.item_id for r in self.records]
+        encoded = [i.encode() for i in self.item_ids]
+        self.item_id_utf8 = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        self.item_id_offsets = np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
+        self.longest_item_id = max((len(e) for e in encoded), default=0)
         self.price_cents = np.asarray([r.price_cents for r in self.records], dtype=np.int64)
         self.category_names = sorted({r.category_path for r in self.records})
         lookup = {path: n for n, path in enumerate(self.category_names)}

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from services.retrieval import candidate_wire
 from services.retrieval.registry import SnapshotStatus
 from services.retrieval.types import CandidateOut, CandidateResult, ItemFilterSpec, SourceRun, UserVector
 from shared.errors import FieldViolation, InvalidArgument
@@ -84,19 +85,30 @@ def raise_if(violations: list[FieldViolation], what: str) -> None:
         raise InvalidArgument(f"invalid {what} request", violations)
 
 
-def candidates(items: list[CandidateOut]) -> list[pb.Candidate]:
-    """Domain candidates -> protos."""
-    out = []
-    score_message, values = recommendation_pb2.SourceScore, _SOURCE_VALUES
+def add_candidates(response: Any, result: CandidateResult) -> None:
+    """Appends the result's candidates to a response's `candidates` (field 1 of every retrieval response).
+
+    Packed results are encoded from their arrays and parsed in C; object results are added in place
+    (`repeated.add` builds each message once, where a list of messages is copied into the field).
+    """
+    packed = result.packed
+    if packed is not None and not result.listed and candidate_wire.encodable(packed, _SOURCE_VALUES):
+        response.MergeFromString(candidate_wire.candidate_fields(packed, _SOURCE_VALUES))
+        return
+    _add_objects(response.candidates, result.candidates)
+
+
+def _add_objects(field: Any, items: list[CandidateOut]) -> None:
+    add, values = field.add, _SOURCE_VALUES
     for c in items:
-        message = pb.Candidate(item_id=c.item_id, score=c.score, sources=[
-            score_message(source=values[s], score=score, rank=rank) for s, score, rank in c.sources])
+        message = add(item_id=c.item_id, score=c.score)
+        add_source = message.sources.add
+        for s, score, rank in c.sources:
+            add_source(source=values[s], score=score, rank=rank)
         if c.text_similarity is not None:
             message.text_similarity = c.text_similarity
         if c.learned_similarity is not None:
             message.learned_similarity = c.learned_similarity
-        out.append(message)
-    return out
 
 
 def reports(runs: list[SourceRun]) -> list[pb.SourceReport]:

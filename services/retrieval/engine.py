@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -13,9 +14,16 @@ from services.retrieval.filters import allowed_mask
 from services.retrieval.policy import FEED_SOURCES, CataloguePolicy, policy_for
 from services.retrieval.registry import SnapshotRegistry
 from services.retrieval.snapshot import Snapshot
-from services.retrieval.types import CandidateOut, CandidateQuery, CandidateResult, ItemFilterSpec, Outcome, SourceRun
+from services.retrieval.types import (
+    CandidateQuery,
+    CandidateResult,
+    ItemFilterSpec,
+    Outcome,
+    PackedCandidates,
+    SourceRun,
+)
 from shared.errors import FieldViolation, InvalidArgument, NotFound
-from shopmesh.recsys.merge import SourceResult, merge
+from shopmesh.recsys.merge import SourceResult, merge_arrays
 
 MAX_K = 2000
 MAX_SIMILAR_K = 500
@@ -125,21 +133,21 @@ class RetrievalEngine:
 def _result(source: str, proposal: sources.Proposal, run: SourceRun) -> SourceResult:
     positions, scores = proposal
     run.returned = len(positions)
-    return SourceResult(source, positions.tolist(), scores.tolist())
+    return SourceResult(source, positions, scores)
 
 
 def _finish(snapshot: Snapshot, results: list[SourceResult], runs: list[SourceRun], policy: CataloguePolicy,
             k: int, *, cold_start: bool = False) -> CandidateResult:
-    merged = merge(results, policy.weights, k)
-    by_source: dict[str, int] = {}
-    for c in merged:
-        for source, _, _ in c.sources:
-            by_source[source] = by_source.get(source, 0) + 1
+    merged = merge_arrays(results, policy.weights, k)
+    contributed = np.bincount(merged.entry_source, minlength=len(merged.sources)).tolist()
+    by_source = dict(zip(merged.sources, contributed, strict=True))
     for run in runs:
         run.contributed = by_source.get(run.source, 0)
-    ids = snapshot.items.records
-    out = [CandidateOut(ids[c.item].item_id, c.score, c.sources, position=c.item) for c in merged]
-    return CandidateResult(out, runs, cold_start, snapshot.versions())
+    table = snapshot.items
+    unset = np.full(len(merged), np.nan, dtype=np.float32)
+    packed = PackedCandidates(merged, table.item_ids, table.item_id_utf8, table.item_id_offsets,
+                              table.longest_item_id, unset, unset.copy())
+    return CandidateResult([], runs, cold_start, snapshot.versions(), packed=packed)
 
 
 class _Feed:
@@ -196,7 +204,7 @@ class _Feed:
                 if source == "TEXT_NEIGHBOURS":
                     return (self._need(run, bool(self.recent)) and sources.text_neighbours(
                         s, self.recent, allowed, quota)) or None
-                profile = sources.text_profile(s, self.recent)
+                profile = self._text_profile
                 return (self._need(run, profile is not None) and sources.recent_text_vectors(
                     s, profile, allowed, quota)) or None  # type: ignore[arg-type]
             if source == "REPURCHASE":
@@ -249,25 +257,28 @@ class _Feed:
 
     def _similarities(self, result: CandidateResult) -> None:
         """Fills text and learned similarities of each candidate (features the ranker reads)."""
+        packed = result.packed
+        if packed is None or not len(packed):
+            return
+        positions = packed.merged.items
         vector = self.query.user_vector
-        if vector is not None and result.candidates and self.snapshot.learned_index is not None and (
+        if vector is not None and self.snapshot.learned_index is not None and (
                 (vector.space, vector.space_version) == self.snapshot.learned_space
                 and len(vector.values) == self.snapshot.learned_index.dimension):
-            rows = self.snapshot.learned_row[[c.position for c in result.candidates]]
+            rows = self.snapshot.learned_row[positions]
             in_index = rows >= 0
-            dots = self.snapshot.learned_matrix[rows[in_index]] @ vector.values
-            for c, value in zip((c for c, k in zip(result.candidates, in_index, strict=True) if k), dots.tolist(),
-                                strict=True):
-                c.learned_similarity = float(value)
-        profile = sources.text_profile(self.snapshot, self.recent) if self.recent else None
-        if profile is None or not result.candidates:
+            packed.learned_similarity[in_index] = self.snapshot.learned_matrix[rows[in_index]] @ vector.values
+        profile = self._text_profile
+        if profile is None:
             return
-        positions = [c.position for c in result.candidates]
-        vectors, known = sources.text_vectors(self.snapshot, positions)
-        sims = dict(zip(known, (vectors @ profile).tolist(), strict=True)) if known else {}
-        for c, p in zip(result.candidates, positions, strict=True):
-            if p in sims:
-                c.text_similarity = float(sims[p])
+        rows = self.snapshot.text_row[positions]
+        known = rows >= 0
+        packed.text_similarity[known] = self.snapshot.text_matrix[rows[known]] @ profile
+
+    @cached_property
+    def _text_profile(self) -> np.ndarray | None:
+        """The user's text profile, computed once per request (a source and the similarities read it)."""
+        return sources.text_profile(self.snapshot, self.recent) if self.recent else None
 
 
 def snapshot_excludes_seen(policy: CataloguePolicy) -> bool:

@@ -18,9 +18,7 @@ def allowed_mask(table: ItemTable, spec: ItemFilterSpec, excluded: Iterable[int]
         spec: Explicit filters.
         excluded: Positions never to return (excluded ids, purchases under the exclude policy, the anchor).
     """
-    mask = table.owned.copy()
-    if not spec.include_out_of_stock:
-        mask &= table.in_stock
+    mask = table.owned.copy() if spec.include_out_of_stock else table.servable.copy()
     if spec.min_price_cents is not None:
         mask &= table.price_cents >= spec.min_price_cents
     if spec.max_price_cents is not None:

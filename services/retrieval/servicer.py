@@ -49,9 +49,10 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             filter=spec, exclude_item_ids=list(request.exclude_item_ids),
             exclude_purchased=_POLICY.get(request.purchased_items_policy))
         result = await asyncio.to_thread(self.engine.retrieve, query, convert.quotas(list(request.source_quotas)))
-        return pb.RetrieveCandidatesResponse(candidates=convert.candidates(result.candidates),
-                                             source_reports=convert.reports(result.reports),
-                                             cold_start=result.cold_start, snapshots=convert.served(result))
+        response = pb.RetrieveCandidatesResponse(source_reports=convert.reports(result.reports),
+                                                 cold_start=result.cold_start, snapshots=convert.served(result))
+        convert.add_candidates(response, result)
+        return response
 
     async def SimilarItems(self, request: pb.SimilarItemsRequest,
                            context: grpc.aio.ServicerContext) -> pb.SimilarItemsResponse:
@@ -61,8 +62,10 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
         result = await asyncio.to_thread(
             self.engine.similar, self._catalog(request.catalog_id), request.item_id, request.k, spec=spec,
             excluded=list(request.exclude_item_ids), raw_quotas=convert.quotas(list(request.source_quotas)))
-        return pb.SimilarItemsResponse(candidates=convert.candidates(result.candidates),
-                                       source_reports=convert.reports(result.reports), snapshots=convert.served(result))
+        response = pb.SimilarItemsResponse(source_reports=convert.reports(result.reports),
+                                           snapshots=convert.served(result))
+        convert.add_candidates(response, result)
+        return response
 
     async def Search(self, request: pb.SearchRequest, context: grpc.aio.ServicerContext) -> pb.SearchResponse:
         violations: list[FieldViolation] = []
@@ -92,10 +95,11 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             vector = await self.embedder.embed(request.query, encoder, space)
         query = SearchQuery(request.query, request.k, request.language_code, mode, spec, vector)
         result = await asyncio.to_thread(search, snapshot, query)
-        return pb.SearchResponse(candidates=convert.candidates(result.candidates),
-                                 mode_used=pb.SearchMode.Value(f"SEARCH_MODE_{result.mode_used}"),
-                                 language_code=result.language_code, source_reports=convert.reports(result.reports),
-                                 snapshots=convert.served(result))
+        response = pb.SearchResponse(mode_used=pb.SearchMode.Value(f"SEARCH_MODE_{result.mode_used}"),
+                                     language_code=result.language_code,
+                                     source_reports=convert.reports(result.reports), snapshots=convert.served(result))
+        convert.add_candidates(response, result)
+        return response
 
     async def GetIndexInfo(self, request: pb.GetIndexInfoRequest,
                            context: grpc.aio.ServicerContext) -> pb.GetIndexInfoResponse:

@@ -39,8 +39,18 @@ def top_of(positions: np.ndarray, scores: np.ndarray, allowed: np.ndarray, k: in
 
 
 def first_allowed(order: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
-    """The first k allowed positions of a precomputed order."""
-    return order[allowed[order]][:k]
+    """The first k allowed positions of a precomputed order.
+
+    Reads a prefix a few times k long and widens it only when the filters ate too much, instead of
+    gathering the mask over the whole catalogue-long order on every request.
+    """
+    span = max(4 * k, 256)
+    while True:
+        head = order[:span]
+        picked = head[allowed[head]]
+        if len(picked) >= k or span >= len(order):
+            return picked[:k]
+        span *= 4
 
 
 def search_index(index: VectorIndex, keys: np.ndarray, query: np.ndarray, allowed: np.ndarray, k: int) -> Proposal:

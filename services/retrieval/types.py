@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
+
+from shopmesh.recsys.merge import MergedArrays
 
 
 class Outcome(StrEnum):
@@ -95,12 +99,63 @@ class CandidateOut:
 
 
 @dataclass
-class CandidateResult:
-    """A RetrieveCandidates / SimilarItems / Search answer."""
+class PackedCandidates:
+    """Merged candidates as arrays: the feed's hot path builds no per-candidate Python objects.
 
-    candidates: list[CandidateOut]
+    Attributes:
+        merged: The merge (item positions, fused scores, per-source entries).
+        item_ids: The snapshot's item ids by position (the wire encoder reads `item_id_utf8` instead).
+        item_id_utf8: Every item id's UTF-8 bytes, concatenated by position.
+        item_id_offsets: Start of each position's id in item_id_utf8 (n_items + 1 entries).
+        longest_item_id: Bytes of the catalogue's longest id.
+        text_similarity: Per candidate; NaN where unset.
+        learned_similarity: Per candidate; NaN where unset.
+    """
+
+    merged: MergedArrays
+    item_ids: Sequence[str]
+    item_id_utf8: np.ndarray
+    item_id_offsets: np.ndarray
+    longest_item_id: int
+    text_similarity: np.ndarray
+    learned_similarity: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.merged)
+
+    def objects(self) -> list[CandidateOut]:
+        """The same candidates as objects (tests, shards, the slow paths)."""
+        m = self.merged
+        out = [CandidateOut(self.item_ids[p], s, [], position=p)
+               for p, s in zip(m.items.tolist(), m.scores.tolist(), strict=True)]
+        for slot, source, score, rank in zip(m.entry_slot.tolist(), m.entry_source.tolist(), m.entry_score.tolist(),
+                                             m.entry_rank.tolist(), strict=True):
+            out[slot].sources.append((m.sources[source], score, rank))
+        for c, text, learned in zip(out, self.text_similarity.tolist(), self.learned_similarity.tolist(),
+                                    strict=True):
+            c.text_similarity = None if math.isnan(text) else text
+            c.learned_similarity = None if math.isnan(learned) else learned
+        return out
+
+
+@dataclass
+class CandidateResult:
+    """A RetrieveCandidates / SimilarItems / Search answer.
+
+    Feed and similar-items answers carry `packed` and leave `listed` empty; `candidates` gives objects either way.
+    """
+
+    listed: list[CandidateOut]
     reports: list[SourceRun]
     cold_start: bool = False
     snapshot_versions: dict[str, str] = field(default_factory=dict)
     mode_used: str = ""
     language_code: str = ""
+    packed: PackedCandidates | None = None
+
+    @property
+    def candidates(self) -> list[CandidateOut]:
+        """The candidates as objects (built from `packed` on first use)."""
+        if self.packed is not None and not self.listed and len(self.packed):
+            self.listed = self.packed.objects()
+        return self.listed

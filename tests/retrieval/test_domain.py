@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from services.retrieval import convert
 from services.retrieval.catalogue import ItemTable
 from services.retrieval.engine import RetrievalEngine
 from services.retrieval.filters import allowed_mask
 from services.retrieval.lexical import LexicalIndex, tokenize
 from services.retrieval.registry import SnapshotRegistry
 from services.retrieval.search import rrf
-from services.retrieval.types import CandidateQuery, ItemFilterSpec
+from services.retrieval.types import CandidateQuery, CandidateResult, ItemFilterSpec, UserVector
 from services.retrieval.vector_index import VectorIndex, choose_index_type
 from shared.errors import InvalidArgument, NotFound, Unavailable
 from shopmesh.recsys.covisit import CoVisitationConfig, build_co_visitation
 from shopmesh.recsys.merge import FusionWeight, Normalisation, SourceResult, merge
+from shopmesh.retrieval.v1 import retrieval_service_pb2 as pb
 from tests.retrieval import helpers
 
 
@@ -109,3 +112,38 @@ def test_missing_part_rejects_the_version_once(tmp_path: Path) -> None:
     assert [s.state for s in changed] == ["REJECTED"] and "missing" in changed[0].reason
     assert registry.refresh() == [], "a rejected version is not retried until it changes"
     assert registry.get("movielens").version == "1"
+
+
+def test_wire_encoded_candidates_parse_to_the_object_built_messages(tmp_path: Path) -> None:
+    helpers.build(tmp_path, "1", n_items=300)
+    registry = SnapshotRegistry(tmp_path, ["movielens"])
+    registry.refresh()
+    vector = UserVector(helpers.clustered_vectors(1, 8, 5)[0], helpers.LEARNED_SPACE, "1")
+    query = CandidateQuery("movielens", recent_items=[(f"it-{i}", 100 - i) for i in (4, 9, 17, 30)],
+                           purchased={"it-4": (2, 90)}, user_vector=vector, k=200)
+    result = RetrievalEngine(registry).retrieve(query)
+    assert result.packed is not None and len(result.packed) == 200
+    assert {s for c in result.candidates for s, _, _ in c.sources} >= {"USER_VECTOR_ANN", "CO_VISITATION",
+                                                                          "TEXT_NEIGHBOURS", "TRENDING"}
+    assert any(len(c.sources) > 1 for c in result.candidates)
+    assert all(c.learned_similarity is not None and c.text_similarity is not None for c in result.candidates)
+    wire = pb.RetrieveCandidatesResponse()
+    convert.add_candidates(wire, result)
+    objects = pb.RetrieveCandidatesResponse()
+    convert.add_candidates(objects, CandidateResult(result.candidates, []))
+    assert len(wire.candidates) == 200
+    assert wire == objects
+    assert wire.SerializeToString() == objects.SerializeToString()
+    # A long id (more than one varint byte of length) and unset similarities take the same path.
+    packed = result.packed
+    long_ids = [f"{'x' * 300}-{i}" for i in range(len(packed.item_ids))]
+    encoded = [i.encode() for i in long_ids]
+    packed = replace(packed, item_ids=long_ids, item_id_utf8=np.frombuffer(b"".join(encoded), dtype=np.uint8),
+                     item_id_offsets=np.concatenate([[0], np.cumsum([len(e) for e in encoded])]),
+                     longest_item_id=max(len(e) for e in encoded),
+                     text_similarity=np.where(np.arange(200) % 2 == 0, np.nan, 0.5).astype(np.float32))
+    wire, objects = pb.RetrieveCandidatesResponse(), pb.RetrieveCandidatesResponse()
+    convert.add_candidates(wire, CandidateResult([], [], packed=packed))
+    convert.add_candidates(objects, CandidateResult(packed.objects(), []))
+    assert wire == objects and wire.candidates[0].item_id == long_ids[packed.merged.items[0]]
+    assert not wire.candidates[0].HasField("text_similarity") and wire.candidates[1].text_similarity == 0.5
