@@ -55,7 +55,7 @@ class GatewayClient:
 
 def status_details(exc: grpc.RpcError) -> list[Any]:
     """The google.rpc details of a failed call, unpacked (ErrorInfo, BadRequest, RetryInfo)."""
-    for key, value in exc.trailing_metadata() or ():  # type: ignore[attr-defined]
+    for key, value in exc.trailing_metadata() or ():
         if key == "grpc-status-details-bin":
             status = status_pb2.Status.FromString(value)
             out = []

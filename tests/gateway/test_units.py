@@ -56,7 +56,7 @@ def test_jwt_accepts_eddsa_and_es256_and_names_each_failure(tmp_path: Path) -> N
     assert _reason(lambda: verifier.verify(mint_token(ed_key, "u1", audience="other"))) == "TOKEN_WRONG_AUDIENCE"
     assert _reason(lambda: verifier.verify("garbage")) == "TOKEN_INVALID"
     unsigned = jwt.encode({"sub": "u1", "iss": "shopmesh-dev", "aud": "shopmesh-gateway",
-                           "exp": int(time.time()) + 60}, None, algorithm="none")
+                           "exp": int(time.time()) + 60}, None, algorithm="none")  # type: ignore[arg-type]
     assert _reason(lambda: verifier.verify(unsigned)) == "TOKEN_INVALID"
     stranger_key, _ = _ed_pair(tmp_path, "stranger")
     assert _reason(lambda: verifier.verify(mint_token(stranger_key, "u1"))) == "TOKEN_INVALID"
