@@ -123,10 +123,14 @@ class PrivacyRpcs:
                               domain="shopmesh.gateway", metadata={"dependency": "profile"})
         return stub
 
-    async def _forget_caches(self, user_id: str) -> None:
+    async def _forget_personal_caches(self, user_id: str) -> None:
+        """Drops what a withdrawal of consent makes stale; the rate-limit state stays (toggling consent must
+        not refill a user's bucket)."""
         self.consent.invalidate(user_id)
+        rate_limiter = getattr(self, "_limiter", None)
         for cache in self.user_caches:
-            await cache.forget_user(user_id)
+            if cache is not rate_limiter:
+                await cache.forget_user(user_id)
 
     # --- consent ---------------------------------------------------------------------------------------------
 
@@ -162,7 +166,7 @@ class PrivacyRpcs:
         except grpc.aio.AioRpcError as exc:
             raise _profile_down(exc) from exc
         if reply.consent.personalization != account_pb2.CONSENT_STATE_GRANTED:
-            await self._forget_caches(caller.user_id)  # no personalised feed may outlive the withdrawal
+            await self._forget_personal_caches(caller.user_id)  # no personalised feed may outlive the withdrawal
         else:
             self.consent.invalidate(caller.user_id)
         return gpb.UpdateConsentResponse(consent=reply.consent)
