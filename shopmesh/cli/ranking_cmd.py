@@ -41,7 +41,7 @@ def add_parser(subparsers: Any) -> None:
     rec.add_argument("--epochs", type=int, default=None, help="ranker epochs")
     rec.add_argument("--tower-epochs", type=int, default=None)
     rec.add_argument("--users", type=int, default=None, help="evaluate a random subsample of users (CI)")
-    rec.add_argument("--diversity-lambda", type=float, default=0.1)
+    rec.add_argument("--diversity-lambdas", type=float, nargs="+", default=[0.1, 0.2, 0.3])
     rec.add_argument("--threads", type=int, default=1)
     rec.add_argument("--json", type=Path, default=None, help="also write the figures here")
     rec.add_argument("--plot", type=Path, default=None, help="write the NDCG@10 / ILD plot (PNG) here")
@@ -101,7 +101,7 @@ def run_recommend(args: argparse.Namespace) -> int:
                 data = replace(data, split=data.split.subsample(args.users))
             report = evaluate_recommend(data, seeds=args.seeds, ranker=ranker,
                                         tower_epochs=args.tower_epochs or DEFAULT_TOWER_EPOCHS,
-                                        diversity_lambda=args.diversity_lambda, threads=args.threads, log=_log)
+                                        diversity_lambdas=args.diversity_lambdas, threads=args.threads, log=_log)
             reports.append(report)
             print(report.format(), flush=True)
     except DataNotFetchedError as exc:

@@ -1,0 +1,237 @@
+"""Rank in domain terms: validate, dedupe, featurise, impute, score, MMR, business rules, reasons.
+
+No gRPC here: errors are the kit's DomainErrors (InvalidArgument with field violations, NotFound,
+Unavailable), which the server interceptor maps to statuses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from services.ranking.models import ModelRegistry
+from services.ranking.reasons import GROUP_REASON, Reason, render
+from services.ranking.rules import RuleBook, RuleContext, RuleItem, apply_rules
+from shared.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
+from shopmesh.recsys.ranking.artifact import RankerArtifact
+from shopmesh.recsys.ranking.diversity import mmr, similarity_matrix
+from shopmesh.recsys.ranking.features import INDEX, RANK_CAP, SOURCES, CandidateView, UserView, featurize
+
+MAX_CANDIDATES = 1000
+# Features reset with each source's group when finding what drove a score.
+_GROUP_EXTRA = {
+    "USER_VECTOR_ANN": ("learned_similarity",),
+    "CO_VISITATION": ("recent_max_similarity", "recent_mean_similarity"),
+    "TEXT_NEIGHBOURS": ("text_similarity",),
+    "REPURCHASE": ("user_log_purchase_count", "user_days_since_purchase"),
+    "TRENDING": ("item_log_popularity", "item_popularity_rel", "item_trend"),
+    "CATEGORY_AFFINITY": ("user_category_affinity", "user_category_rank"),
+}
+
+
+@dataclass
+class RankCandidateIn:
+    """A candidate as requested: the featuriser's view plus what rules look at."""
+
+    view: CandidateView
+    in_stock: bool | None = None
+
+
+@dataclass
+class RankQuery:
+    """A Rank request in domain terms."""
+
+    catalog_id: str
+    user: UserView
+    candidates: list[RankCandidateIn]
+    surface: str
+    language: str = "en"
+    anchor_item_id: str = ""
+    experiment_variant: str = ""
+    diversity_lambda: float | None = None
+    business_rules_id: str = ""
+    limit: int = 0
+    model_version: str = ""
+
+
+@dataclass
+class RankedOut:
+    """One ranked item."""
+
+    item_id: str
+    position: int
+    score: float
+    reason: Reason
+    applied_rules: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class RankResult:
+    """What Rank returns."""
+
+    items: list[RankedOut]
+    model_name: str
+    model_version: str
+    diversity_lambda: float
+    business_rules_id: str
+    duplicate_count: int
+    imputed_feature_count: int
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Service-level knobs.
+
+    Attributes:
+        default_diversity_lambda: MMR lambda when a request leaves it unset.
+        mmr_page: Positions MMR fills (the rest keep score order).
+        default_catalog: Catalogue of a request without one; also the model for catalogues without their own.
+    """
+
+    default_diversity_lambda: float = 0.1
+    mmr_page: int = 20
+    default_catalog: str = "movielens"
+
+
+def validate(query: RankQuery, rules: RuleBook) -> None:
+    """Raises InvalidArgument with every violation found."""
+    bad: list[FieldViolation] = []
+    if len(query.candidates) > MAX_CANDIDATES:
+        bad.append(FieldViolation("candidates", f"TOO_MANY: {len(query.candidates)} candidates, at most "
+                                                f"{MAX_CANDIDATES}"))
+    else:
+        for n, c in enumerate(query.candidates):
+            if not c.view.item_id:
+                bad.append(FieldViolation(f"candidates[{n}].item_id", "REQUIRED: every candidate needs an item id"))
+    lam = query.diversity_lambda
+    if lam is not None and not (0.0 <= lam <= 1.0):
+        bad.append(FieldViolation("diversity_lambda", "OUT_OF_RANGE: 0 to 1"))
+    if query.business_rules_id and rules.resolve(query.business_rules_id, query.catalog_id) is None:
+        bad.append(FieldViolation("business_rules_id", f"UNKNOWN_RULES: {query.business_rules_id!r}; "
+                                                       f"known: {', '.join(sorted(rules.sets))}"))
+    if query.limit < 0:
+        bad.append(FieldViolation("limit", "NEGATIVE: 0 (all) or more"))
+    if query.surface == "UNSPECIFIED":
+        bad.append(FieldViolation("context.surface", "UNSPECIFIED: HOME_FEED, SIMILAR_ITEMS or SEARCH"))
+    if bad:
+        raise InvalidArgument("invalid Rank request", bad)
+
+
+class RankingEngine:
+    """Ranks candidates with the registry's models, the rule book and the engine config."""
+
+    def __init__(self, registry: ModelRegistry, rules: RuleBook, config: EngineConfig) -> None:
+        self.registry = registry
+        self.rules = rules
+        self.config = config
+
+    def model_for(self, catalog_id: str, version: str = "") -> RankerArtifact:
+        """The promoted (or pinned) model of a catalogue, the default catalogue's when it has none."""
+        models = self.registry.catalog(catalog_id) or self.registry.catalog(self.config.default_catalog)
+        if models is None or models.promoted is None:
+            raise Unavailable("no ranking model is loaded yet; serve retrieval order", reason="MODEL_LOADING")
+        if version:
+            pinned = models.loaded.get(version)
+            if pinned is None:
+                raise NotFound(f"model version {version!r} is not loaded", reason="UNKNOWN_MODEL_VERSION",
+                               metadata={"model_version": version})
+            return pinned
+        return models.promoted
+
+    def rank(self, query: RankQuery) -> RankResult:
+        """Ranks one request (see the proto for the contract)."""
+        validate(query, self.rules)
+        model = self.model_for(query.catalog_id, query.model_version)
+        rule_set = self.rules.resolve(query.business_rules_id, query.catalog_id)
+        assert rule_set is not None  # validate() refused unknown ids
+        lam = self.config.default_diversity_lambda if query.diversity_lambda is None else query.diversity_lambda
+        seen: set[str] = set()
+        unique: list[RankCandidateIn] = []
+        for c in query.candidates:
+            if c.view.item_id not in seen:
+                seen.add(c.view.item_id)
+                unique.append(c)
+        result = RankResult([], model.manifest.name, model.manifest.version, lam, rule_set.rule_set_id,
+                            len(query.candidates) - len(unique), 0)
+        if not unique:
+            return result
+        views = [c.view for c in unique]
+        raw = featurize(query.user, views, model.space)
+        filled, result.imputed_feature_count = model.imputer.transform(raw)
+        with torch.no_grad():
+            scores = model.model(torch.from_numpy(filled)).double().numpy()
+        vectors, known = model.space.rows([v.item_id for v in views]) if model.space.dimension else (None, None)
+        order = mmr(scores, similarity_matrix([v.category_key for v in views], vectors, known), lam,
+                    self.config.mmr_page)
+        ruled = apply_rules([RuleItem(views[i].item_id, views[i].category_key, unique[i].in_stock) for i in order],
+                            rule_set, RuleContext(query.experiment_variant, query.surface))
+        limit = query.limit or len(ruled)
+        index = {v.item_id: n for n, v in enumerate(views)}
+        page = [index[item.item_id] for item in ruled[:limit]]
+        drivers = self._drivers(model, filled, scores, page, views)
+        for position, (item, n) in enumerate(zip(ruled[:limit], page, strict=True)):
+            result.items.append(RankedOut(item.item_id, position, float(scores[n]),
+                                          self._reason(query, model, views[n], drivers[n]), item.applied))
+        return result
+
+    def _drivers(self, model: RankerArtifact, x: np.ndarray, scores: np.ndarray, rows: Sequence[int],
+                 views: Sequence[CandidateView]) -> dict[int, str]:
+        """Per row, the source group whose removal lowers its score most (occlusion, one batched forward)."""
+        trials: list[np.ndarray] = []
+        labels: list[tuple[int, str]] = []
+        for n in rows:
+            for source in views[n].sources:
+                if source not in SOURCES:
+                    continue
+                trial = x[n].copy()
+                key = source.lower()
+                trial[INDEX[f"{key}_present"]] = 0.0
+                trial[INDEX[f"{key}_score"]] = 0.0
+                trial[INDEX[f"{key}_score_rel"]] = 0.0
+                trial[INDEX[f"{key}_log_rank"]] = math.log1p(RANK_CAP)
+                for name in _GROUP_EXTRA.get(source, ()):
+                    trial[INDEX[name]] = model.imputer.fill[INDEX[name]]
+                trials.append(trial)
+                labels.append((n, source))
+        best: dict[int, tuple[float, str]] = {}
+        if trials:
+            with torch.no_grad():
+                occluded = model.model(torch.from_numpy(np.stack(trials))).double().numpy()
+            for (n, source), value in zip(labels, occluded, strict=True):
+                drop = scores[n] - value
+                if n not in best or drop > best[n][0]:
+                    best[n] = (drop, source)
+        return {n: best[n][1] if n in best else "" for n in rows}
+
+    def _reason(self, query: RankQuery, model: RankerArtifact, view: CandidateView, driver: str) -> Reason:
+        catalog = model.manifest.catalog_id
+        if query.surface == "SIMILAR_ITEMS" and query.anchor_item_id:
+            return render("SIMILAR_TO_ITEM", query.language, catalog, title=model.titles.get(query.anchor_item_id, ""),
+                          anchor_item_id=query.anchor_item_id)
+        if not query.user.known or not query.user.recent_items:
+            kind = GROUP_REASON.get(driver, "POPULAR_WITH_NEW_USERS")
+            if kind in ("SIMILAR_TO_RECENT", "FOR_YOU", "BUY_AGAIN"):
+                kind = "POPULAR_WITH_NEW_USERS"
+        else:
+            kind = GROUP_REASON.get(driver, "FOR_YOU")
+        anchor = self._closest_recent(model, query.user, view) if kind == "SIMILAR_TO_RECENT" else ""
+        return render(kind, query.language, catalog, title=model.titles.get(anchor, ""), anchor_item_id=anchor,
+                      category_key=view.category_key)
+
+    @staticmethod
+    def _closest_recent(model: RankerArtifact, user: UserView, view: CandidateView) -> str:
+        """The recent item most similar to the candidate in the item space (the most recent one without one)."""
+        recent = list(user.recent_items[:10])
+        if not recent:
+            return ""
+        if model.space.dimension:
+            vectors, known = model.space.rows(recent)
+            target, found = model.space.rows([view.item_id])
+            if found[0] and known.any():
+                sims = np.where(known, vectors @ target[0], -np.inf)
+                return recent[int(np.argmax(sims))]
+        return recent[0]
