@@ -109,7 +109,8 @@ def build(settings: ProfileSettings) -> ProfileApp:
     service = build_service(settings.stores(), settings.feature_config(), policy_of(settings),
                             settings.default_catalog, wall_clock=settings.online_clock == "wall",
                             verifier=vault if settings.verify_tokens_with_vault else None)
-    orders = OrderService(service.store, frozenset(settings.order_feeds), frozenset(settings.order_systems))
+    orders = OrderService(service.store, frozenset(settings.order_feeds), frozenset(settings.order_systems),
+                          tombstones=service.tombstones)
     servicer = ProfileServicer(service, orders)
     host = ServiceHost(settings, lambda server: pb_grpc.add_ProfileServiceServicer_to_server(servicer, server),
                        [SERVICE_NAME])

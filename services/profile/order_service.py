@@ -22,6 +22,7 @@ from services.profile.orders import (
     tier_of,
     validate_order_event,
 )
+from services.profile.privacy import Tombstones
 from services.profile.profiles import TOKEN_PATTERN, TOKEN_RULE
 from services.profile.service import check_subject, check_user_id, invalid
 from services.profile.store import AsyncStore, StoreUnavailable
@@ -99,8 +100,9 @@ class OrderService:
     """
 
     def __init__(self, store: AsyncStore, order_feeds: frozenset[str], order_systems: frozenset[str],
-                 wall_clock_us: Callable[[], int] | None = None):
+                 wall_clock_us: Callable[[], int] | None = None, tombstones: Tombstones | None = None):
         self.store = store
+        self.tombstones = tombstones
         self._feeds = order_feeds
         self._systems = order_systems
         self._wall = wall_clock_us or (lambda: int(time.time() * 1e6))
@@ -120,9 +122,19 @@ class OrderService:
             raise invalid([Violation("events", reason, "1 to 1,000 events")])
         for e in events:
             e.order_id = normalise_order_id(e.order_id) or e.order_id
-        results: list[EventResult] = await self._db(sql.apply_order_events, self.store.sync, events,
-                                                    fold_order_events)
-        return results
+        erased = await self._erased(events)
+        kept = [e for e, gone in zip(events, erased, strict=True) if not gone]
+        applied = iter(await self._db(sql.apply_order_events, self.store.sync, kept, fold_order_events)
+                       if kept else [])
+        # A deleted user's past orders (a replayed feed) are not mirrored again.
+        return [EventResult(e.order_event_id, ResultStatus.DISCARDED_NO_CONSENT) if gone else next(applied)
+                for e, gone in zip(events, erased, strict=True)]
+
+    async def _erased(self, events: list[OrderEventIn]) -> list[bool]:
+        if self.tombstones is None:
+            return [False] * len(events)
+        await self.tombstones.refresh_if_stale()
+        return [self.tombstones.covers(e.user_id, e.event_time_us) for e in events]
 
     async def _order(self, user_id: str, raw_order_id: str, context_user: str | None) -> dict[str, Any]:
         check_user_id(user_id)

@@ -47,6 +47,7 @@ async def _rebuild() -> tuple[int, int, int]:
     try:
         await service.store.call(service.store.sync.migrate)
         service.catalogue.load(await service.store.call(service.store.sync.all_items))
+        await service.enforce_privacy()  # a restored log may hold deleted users' or expired events
         return await service.engine.rebuild()
     finally:
         await service.close()
@@ -102,7 +103,7 @@ async def _apply_orders(service: Any, events: list[Any]) -> int:
     from services.profile.model import ResultStatus
     from services.profile.order_service import OrderService
 
-    orders = OrderService(service.store, frozenset(), frozenset())
+    orders = OrderService(service.store, frozenset(), frozenset(), tombstones=service.tombstones)
     accepted = 0
     for start in range(0, len(events), 1000):
         results = await orders.apply(events[start:start + 1000], None)

@@ -342,6 +342,16 @@ async def test_deleted_users_events_never_come_back(peers: Peers, tmp_path: Path
     assert all(statuses[f"{user}-again{i}"] == 4 for i in range(3))  # DISCARDED_NO_CONSENT
     assert all(statuses[f"{other}-again{i}"] == 1 for i in range(3))  # ACCEPTED
 
+    # A replayed order feed does not mirror the deleted user's past orders again.
+    money = {"currency_code": "USD", "amount_micros": 1_000_000}
+    orders = [ppb.OrderEvent(order_event_id=f"{u}-replayed", order_id=f"A{uuid.uuid4().int % 90000 + 10000}",
+                             user_id=u, event_time={"seconds": T0},
+                             placed={"catalog_id": "movielens", "subtotal": money, "total": money,
+                                     "lines": [{"line_id": "1", "item_id": "ml-2", "quantity": 1,
+                                                "unit_price": money}]}) for u in (user, other)]
+    mirrored = await peers.profile_stub("orders").ApplyOrderEvents(ppb.ApplyOrderEventsRequest(events=orders))
+    assert [r.status for r in mirrored.results] == [4, 1]  # DISCARDED_NO_CONSENT, ACCEPTED
+
     # A restored backup of the log: the user's rows are back in the table.
     db_path = peers.root / "profile" / "profile.sqlite"
     db = sqlite3.connect(db_path)
