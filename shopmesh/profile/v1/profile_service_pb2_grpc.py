@@ -203,8 +203,10 @@ class ProfileServiceServicer:
         Partial failure: by default each event is judged on its own. Valid
         events are written durably (committed to the log) before the response;
         invalid ones are REJECTED with field violations; events of users without
-        personalisation consent are DISCARDED_NO_CONSENT. The call returns OK
-        with one EventResult per event in request order, even when some or all
+        personalisation consent are DISCARDED_NO_CONSENT, and so are events of
+        a deleted user (DeleteUser) timed at or before the deletion, whatever
+        their origin (a replayed data set never brings them back). The call
+        returns OK with one EventResult per event in request order, even when some or all
         were rejected. An event repeated within one batch is written once: the
         first occurrence is ACCEPTED, the others DUPLICATE. A call carrying an
         end-user context may only send that user's events (PERMISSION_DENIED,
@@ -236,7 +238,8 @@ class ProfileServiceServicer:
         consistent snapshot taken when it starts. Every response carries a
         resume_token; after a broken stream, call again with it to continue
         after the last event received. Deleted users' events are gone from the
-        log, so exports made after a deletion exclude them.
+        log, so exports made after a deletion exclude them; a tombstone list
+        keeps them out even of a restored copy of the log.
 
         Errors: INVALID_ARGUMENT ("end_time" BEFORE_START; "batch_size" over
         5,000; "resume_token" INVALID_RESUME_TOKEN); PERMISSION_DENIED (training
@@ -483,7 +486,10 @@ class ProfileServiceServicer:
 
     def DeleteUser(self, request, context):
         """Deletes a user's events, features, orders, outbox entries, profile and
-        consent for real (not a flag). The features of the items the user acted
+        consent for real (not a flag), and records a tombstone (a hash of the
+        user id and the deletion time): later IngestEvents and ApplyOrderEvents
+        of the user's past are DISCARDED_NO_CONSENT, and the service purges such
+        events from a restored log at start-up. The features of the items the user acted
         on are recomputed without the user's events, as a rebuild would give.
         Idempotent: deleting a deleted or unknown user succeeds with
         already_deleted = true.
