@@ -6,7 +6,9 @@
       and the ratio of (b) to (c).
 One math thread per process, as the mesh runs.
 
-    .venv/bin/python benchmarks/retrieval_bench.py [--items 100000] [--calls 500]
+    .venv/bin/python benchmarks/retrieval_bench.py [--items 100000] [--calls 500] [--index-root DIR]
+
+--index-root keeps the built snapshot in DIR and reuses it on the next run (the build takes minutes).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, cast
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -77,6 +80,17 @@ def build_snapshot(root: Path, n_items: int) -> tuple[np.ndarray, np.ndarray]:
     return learned, labels
 
 
+def reuse_or_build(root: Path, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """The snapshot under root, built unless a previous run left one of the same size (with its vectors)."""
+    saved = root / f"bench-{n_items}.npz"
+    if saved.exists() and (root / CATALOG / "1").exists():
+        with np.load(saved) as kept:
+            return kept["learned"], kept["labels"]
+    learned, labels = build_snapshot(root, n_items)
+    np.savez(saved, learned=learned, labels=labels)
+    return learned, labels
+
+
 def user_vectors(learned: np.ndarray, labels: np.ndarray, n: int) -> tuple[np.ndarray, list[list[int]]]:
     """Users = mean of 20 items of one cluster (their recent items)."""
     rng = np.random.default_rng(11)
@@ -107,7 +121,7 @@ def ann_recall(root: Path, learned: np.ndarray, queries: np.ndarray) -> list[tup
     hnsw = isinstance(index.index, faiss.IndexHNSW)
     for ef in (64, 128, 256) if hnsw else (0,):
         if hnsw:
-            index.index.hnsw.efSearch = ef
+            cast(Any, index.index).hnsw.efSearch = ef
         started = time.perf_counter()
         got = index.search(queries, 100)
         elapsed = (time.perf_counter() - started) / len(queries) * 1000
@@ -191,15 +205,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--index-root", type=Path, default=None,
+                        help="keep the snapshot here and reuse it when it was built for the same --items")
     args = parser.parse_args()
     from shopmesh.certs import ensure_certs
 
     with tempfile.TemporaryDirectory() as tmp:
-        root, certs = Path(tmp) / "indexes", Path(tmp) / "certs"
+        root, certs = args.index_root or Path(tmp) / "indexes", Path(tmp) / "certs"
         ensure_certs(certs, ("retrieval", "gateway"))
         started = time.monotonic()
-        learned, labels = build_snapshot(root, args.items)
-        print(f"built {args.items:,}-item snapshot in {time.monotonic() - started:.0f} s", flush=True)
+        learned, labels = reuse_or_build(root, args.items)
+        print(f"{args.items:,}-item snapshot ready in {time.monotonic() - started:.0f} s", flush=True)
         queries, histories = user_vectors(learned, labels, args.calls + 50)
         for ef, recall, ms in ann_recall(root, learned, queries[:500]):
             print(f"{index_type(root)} efSearch {ef}: recall@100 vs exact {recall:.4f}, {ms:.3f} ms/query", flush=True)
