@@ -161,7 +161,8 @@ def baseline_lists(data: Dataset, rep: Replay, *, threads: int, seed: int = 0) -
 
 
 def evaluate_recommend(data: Dataset, *, seeds: Sequence[int], ranker: RankerConfig, tower_epochs: int | None,
-                       diversity_lambdas: Sequence[float], threads: int, log: Callable[[str], None] | None = None) -> Report:
+                       diversity_lambdas: Sequence[float], threads: int,
+                       log: Callable[[str], None] | None = None) -> Report:
     """The whole report of one data set.
 
     Args:
