@@ -127,15 +127,18 @@ class BatchingEncoder:
                 await self._encode(batch)
 
     def _take(self) -> list[_Pending]:
-        """The next batch: up to max_batch distinct texts (duplicates ride along), cancelled waiters dropped."""
+        """The next batch: up to max_batch texts (duplicates ride along when the cache is on), cancelled
+        waiters dropped."""
         batch: list[_Pending] = []
         distinct: set[str] = set()
         rest: list[_Pending] = []
         for item in self._queue:
             if item.future.done():
                 continue
-            if item.key in distinct or len(distinct) < self._max_batch:
-                distinct.add(item.key)
+            # With the cache off every turn is encoded, even a text another turn is waiting for.
+            key = item.key if self._cache_texts else str(id(item))
+            if key in distinct or len(distinct) < self._max_batch:
+                distinct.add(key)
                 batch.append(item)
             else:
                 rest.append(item)
@@ -143,7 +146,7 @@ class BatchingEncoder:
         return batch
 
     async def _encode(self, batch: list[_Pending]) -> None:
-        texts = list(dict.fromkeys(item.text for item in batch))
+        texts = list(dict.fromkeys(item.text for item in batch)) if self._cache_texts else [i.text for i in batch]
         self.stats.calls += 1
         self.stats.texts += len(texts)
         self.stats.largest_batch = max(self.stats.largest_batch, len(texts))
@@ -155,8 +158,8 @@ class BatchingEncoder:
                     item.future.set_exception(exc)
             return
         by_text = {text: vectors[i] for i, text in enumerate(texts)}
-        for item in batch:
-            vector = by_text[item.text]
+        for n, item in enumerate(batch):
+            vector = by_text[item.text] if self._cache_texts else vectors[n]
             if self._cache_texts:
                 self._cache[item.key] = vector
                 if len(self._cache) > self._cache_texts:

@@ -84,6 +84,15 @@ async def test_repeated_texts_come_from_the_cache_and_duplicates_ride_one_call()
     await batcher.close()
 
 
+async def test_with_the_cache_off_every_turn_is_encoded_even_a_duplicate() -> None:
+    inner = SlowEncoder()
+    batcher = BatchingEncoder(inner.embed, cache_texts=0, window_ms=2)
+    rows = await asyncio.gather(*(batcher.embed(["Hi"]) for _ in range(3)))
+    assert sum(len(c) for c in inner.calls) == 3
+    assert all(np.array_equal(r[0], SlowEncoder.vector("Hi")) for r in rows)
+    await batcher.close()
+
+
 async def test_an_encoder_failure_reaches_every_waiter_and_the_batcher_recovers() -> None:
     inner = SlowEncoder()
     batcher = BatchingEncoder(inner.embed, cache_texts=0)
