@@ -22,32 +22,15 @@ from shared.usercontext import UserContextSigner
 from shopmesh.certs import USER_CONTEXT_PRIVATE
 from shopmesh.common.v1 import account_pb2, conversation_pb2, event_pb2
 from shopmesh.gateway.v1 import gateway_service_pb2 as pb
-from shopmesh.mesh import Supervisor, available_services
+from shopmesh.mesh import Supervisor
 from shopmesh.vault.v1 import vault_service_pb2 as vpb
 from shopmesh.vault.v1 import vault_service_pb2_grpc as vpb_grpc
-from tests.gateway.conftest import load_shop, mesh_env
 from tests.gateway.helpers import GatewayClient, reason_of, status_details
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1200)]
 
 EMAIL = "grace.hopper@example.org"
 DEADLINE_S = 30.0
-
-
-@pytest.fixture(scope="module")
-def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervisor]:
-    """The whole local mesh for this module. Support encodes in process (the same e5 model the embedding
-    service serves): started side by side with embedding on two busy cores, support's FAQ load can find
-    embedding still loading Triton and exit, which this module is not about."""
-    home = tmp_path_factory.mktemp("privacy-mesh")
-    load_shop(home)
-    supervisor = Supervisor(available_services(), home,
-                            extra_env=mesh_env(home, SHOPMESH_SUPPORT_ENCODER="in_process"))
-    try:
-        supervisor.start(timeout_s=300)
-        yield supervisor
-    finally:
-        supervisor.stop()
 
 
 def _now() -> timestamp_pb2.Timestamp:
