@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,7 +41,11 @@ REBUILDING = -1
 """The partition key that, set to 1, marks a half-written rebuild: the next start rebuilds instead."""
 _APPLY_BATCH = 20_000
 _COALESCE_S = 0.2
-"""How long the fold waits for more events before applying; well inside the one-second visibility."""
+"""How long the fold waits for more events before applying, at least; well inside the one-second visibility."""
+_COALESCE_MAX_S = 0.45
+"""The longest wait: under heavy ingest the wait grows with the last apply's duration (twice it), so the fold
+takes at most about a third of a core and a touched entity is encoded once per window, while an event still
+waits at most this plus one apply (well under a second) before it is visible."""
 _REBUILD_WRITE_CHUNK = 2000
 
 
@@ -120,6 +125,7 @@ class FeatureEngine:
         self._items: OrderedDict[EntityKey, ItemState] = OrderedDict()
         self._cache_size = cache_size
         self.item_reader = ItemReader(config)
+        self._apply_s = 0.0
 
     # --- write path -----------------------------------------------------------------------------------------
 
@@ -157,9 +163,10 @@ class FeatureEngine:
             batch = await self._queue.get()
             # Let a little more arrive: each touched user and item is then decoded, folded and written once
             # per window instead of once per batch, which is most of the fold's cost under load.
-            await asyncio.sleep(_COALESCE_S)
+            await asyncio.sleep(min(_COALESCE_MAX_S, max(_COALESCE_S, 2 * self._apply_s)))
             while not self._queue.empty() and len(batch) < _APPLY_BATCH:
                 batch.extend(self._queue.get_nowait())
+            started = time.perf_counter()
             try:
                 await self.apply([e for e in batch if e.sequence > self._applied.get(e.log_partition, 0)])
             except Exception as exc:
@@ -168,6 +175,7 @@ class FeatureEngine:
                 await asyncio.sleep(0.5)
                 with contextlib.suppress(Exception):
                     await self.catch_up()
+            self._apply_s = time.perf_counter() - started
             if self._queue.empty():
                 self._idle.set()
 

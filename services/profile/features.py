@@ -230,7 +230,8 @@ class UserFeatureValues:
     total_events: int
 
 
-def _normalise_by_depth(values: dict[str, float]) -> dict[str, float]:
+def normalise_by_depth(values: dict[str, float]) -> dict[str, float]:
+    """Category values as shares of the total at their depth ("Movies" vs "Movies/Comedy")."""
     totals: dict[int, float] = {}
     for key, value in values.items():
         depth = key.count("/")
@@ -251,7 +252,7 @@ def read_user(state: UserState, as_of_us: int) -> UserFeatureValues:
     return UserFeatureValues(
         as_of_us=as_of_us,
         recent=list(state.recent),
-        category_affinities=_normalise_by_depth(state.categories.values),
+        category_affinities=normalise_by_depth(state.categories.values),
         brand_affinities={k: v / brand_total for k, v in brands.items()} if brand_total > 0 else {},
         event_counts=window_counts(state.windows, as_of_us),
         last_active_us=state.last_active_us,

@@ -20,8 +20,11 @@ import struct
 from array import array
 from collections.abc import Iterable
 
-from services.profile.features import WINDOWS_US, FeatureConfig, ItemState, UserState, read_user
+from google.protobuf.timestamp_pb2 import Timestamp as _TIMESTAMP
+
+from services.profile.features import WINDOWS_US, FeatureConfig, ItemState, UserState, normalise_by_depth
 from services.profile.model import US_PER_S, EventType
+from shopmesh.common.v1 import features_pb2
 
 RECORD_VERSION = 1
 """First byte of every record; any other first byte (a JSON state starts with '{') is not a record."""
@@ -79,24 +82,33 @@ def _windows(windows: dict[int, list[int]]) -> bytes:
 
 
 def _counts(record: bytes, offset: int, as_of_us: int, tag: int) -> bytes:
-    """EventTypeCounts fields of the windows stored from `offset`, at `as_of_us` (never before their times)."""
+    """EventTypeCounts fields of the windows stored from `offset`, at `as_of_us` (never before their times).
+
+    The times are bisected in place (a memoryview over the record, no copy); the usual message, every
+    number under 128, is one bytes() call (explicit zeros parse the same as absent proto3 fields).
+    """
     parts = []
     size = len(record)
+    view = memoryview(record)
+    floor_7d, floor_24h, floor_1h = as_of_us - _WINDOW_7D_US, as_of_us - WINDOWS_US[1], as_of_us - WINDOWS_US[0]
     while offset < size:
         kind, n = _RUN.unpack_from(record, offset)
         offset += _RUN.size
-        times = array("q")
-        times.frombytes(record[offset:offset + 8 * n])
+        times = view[offset:offset + 8 * n].cast("q")
         offset += 8 * n
-        end = bisect.bisect_right(times, as_of_us)
-        c7 = end - bisect.bisect_right(times, as_of_us - _WINDOW_7D_US)
-        if not c7:
+        end = n if as_of_us >= times[n - 1] else bisect.bisect_right(times, as_of_us)
+        i7 = bisect.bisect_right(times, floor_7d, 0, end)
+        if i7 == end:
             continue
-        c1 = end - bisect.bisect_right(times, as_of_us - WINDOWS_US[0])
-        c24 = end - bisect.bisect_right(times, as_of_us - WINDOWS_US[1])
-        body = (b"\x08" + varint(kind) if kind else b"") + (b"\x10" + varint(c1) if c1 else b"") + \
-            (b"\x18" + varint(c24) if c24 else b"") + b"\x20" + varint(c7)
-        parts.append(delimited(tag, body))
+        i24 = bisect.bisect_right(times, floor_24h, i7, end)
+        i1 = bisect.bisect_right(times, floor_1h, i24, end)
+        c7, c24, c1 = end - i7, end - i24, end - i1
+        if c7 < 128:
+            parts.append(bytes((tag, 8, 0x08, kind, 0x10, c1, 0x18, c24, 0x20, c7)))
+        else:
+            parts.append(delimited(tag, b"\x08" + varint(kind) + b"\x10" + varint(c1) + b"\x18" + varint(c24)
+                                   + b"\x20" + varint(c7)))
+    view.release()
     return b"".join(parts)
 
 
@@ -176,40 +188,44 @@ def _purchased_entry(item_id: str, count: int, t: int) -> bytes:
     return delimited(0x4A, body)
 
 
-def _map_entries(tag: int, values: dict[str, float]) -> bytes:
-    return b"".join(delimited(tag, delimited(0x0A, k.encode()) + b"\x11" + _DOUBLE.pack(v))
-                    for k, v in values.items())
-
-
 def user_record(state: UserState) -> bytes:
     """A user's serving record: every UserFeatures field but ids, as_of_time and event counts pre-encoded.
 
-    Entries are encoded once and kept on the state (`state.encoded`), so a user touched by a fold window
-    costs a join, not one encoding per recent or purchased item.
+    The same values as `read_user`, computed without it (a fold window re-encodes every user it touched).
+    Recent and purchased entries are encoded once and kept on the state (`state.encoded`), so a touched user
+    costs a join, not an encoding per entry; the affinity maps are encoded by protobuf in one call.
     """
     cache = state.encoded
     if len(cache) > 4 * (state.config.recent_items + state.config.purchased_items):
         cache.clear()
-    values = read_user(state, state.last_active_us)  # affinities are shares: the same at any as_of
     parts = []
-    for entry in values.recent:
+    for entry in state.recent:
         encoded = cache.get(entry)
         if encoded is None:
             encoded = cache[entry] = _recent_entry(entry)
         parts.append(encoded)
-    parts.append(_map_entries(0x2A, values.category_affinities))
-    parts.append(_map_entries(0x32, values.brand_affinities))
-    if values.last_active_us:
-        parts.append(delimited(0x42, timestamp(values.last_active_us)))
-    for purchase in values.purchased:
+    brands = state.brands.values
+    brand_total = sum(brands.values())
+    parts.append(features_pb2.UserFeatures(
+        category_affinities=normalise_by_depth(state.categories.values),
+        brand_affinities={k: v / brand_total for k, v in brands.items()} if brand_total > 0 else {},
+        last_active_time=_TIMESTAMP(seconds=state.last_active_us // US_PER_S,
+                                    nanos=state.last_active_us % US_PER_S * 1000) if state.last_active_us else None,
+    ).SerializeToString())
+    purchased = sorted(((k, v[0], v[1]) for k, v in state.purchased.items()), key=_latest_purchase, reverse=True)
+    for purchase in purchased[: state.config.purchased_items]:
         encoded = cache.get(purchase)
         if encoded is None:
             encoded = cache[purchase] = _purchased_entry(*purchase)
         parts.append(encoded)
-    if values.total_events:
-        parts.append(b"\x50" + varint(values.total_events))
+    if state.total_events:
+        parts.append(b"\x50" + varint(state.total_events))
     static = b"".join(parts)
     return _USER_HEADER.pack(RECORD_VERSION, state.last_active_us, len(static)) + static + _windows(state.windows)
+
+
+def _latest_purchase(entry: tuple[str, int, int]) -> tuple[int, str]:
+    return entry[2], entry[0]
 
 
 def user_features(record: bytes, user_id: str, catalog_id: str, as_of_us: int) -> bytes:

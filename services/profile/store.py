@@ -63,13 +63,30 @@ def _event_row(e: Event, ingest_us: int) -> tuple[Any, ...]:
             int(e.origin), ingest_us, e.log_partition)
 
 
+def _text_array(values: Sequence[str]) -> str:
+    # Every element quoted, so empty strings, commas, braces and spaces are literal; backslash and quote escaped.
+    return '{"' + '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values) + '"}'
+
+
+def _int_array(values: Sequence[int]) -> str:
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+_PG_APPEND = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT * FROM unnest("
+              f"{', '.join(f'%s::text::{t}[]' for t in _PG_TYPES)}) "
+              "ON CONFLICT (user_id, event_id) DO NOTHING RETURNING user_id, event_id, sequence")
+
+
 def pg_append(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
     """PostgreSQL's INSERT of log rows: one array per column, so it parses and binds 16 parameters, not 16
-    per row; RETURNING names the rows written now (the others were duplicates)."""
-    sql = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT * FROM unnest("
-           f"{', '.join(f'%s::{t}[]' for t in _PG_TYPES)}) "
-           "ON CONFLICT (user_id, event_id) DO NOTHING RETURNING user_id, event_id, sequence")
-    return sql, [list(column) for column in zip(*rows, strict=True)]
+    per row; RETURNING names the rows written now (the others were duplicates).
+
+    Each array goes as one array literal (a str.join per column) that the server parses: psycopg's own
+    list adaptation costs tens of microseconds of Python per row, more than the insert itself.
+    """
+    columns = zip(*rows, strict=True)
+    return _PG_APPEND, [_text_array(c) if t == "text" else _int_array(c)
+                        for c, t in zip(columns, _PG_TYPES, strict=True)]
 
 
 def event_row(e: Event, ingest_us: int) -> tuple[Any, ...]:
