@@ -164,6 +164,20 @@ def _gateway_feed(certs: Path, peers: InProcessPeers) -> tuple[Any, Any]:
     return auth, feed
 
 
+async def _ranking() -> Any:
+    """The ranking service's app in this process when it is installed (it is part of the mesh then)."""
+    import importlib.util
+
+    if importlib.util.find_spec("services.ranking") is None:
+        return None
+    from services.ranking.app import build
+    from services.ranking.settings import RankingSettings
+
+    app = build(RankingSettings(plaintext=True))  # type: ignore[call-arg]
+    await app.start()
+    return app
+
+
 async def baseline(home: Path, env: dict[str, str], users: int, requests: int) -> dict[str, Any]:
     """Sequential first pages of the home feed computed in this process."""
     os.environ.update(env)
@@ -188,13 +202,17 @@ async def baseline(home: Path, env: dict[str, str], users: int, requests: int) -
     embedding_settings = EmbeddingSettings(plaintext=True, backend="triton")  # type: ignore[call-arg]
     engine = build_engine(embedding_settings, await ensure_models(embedding_settings))
     await engine.start()
+    ranking = await _ranking()
     try:
         for _ in range(240):
             if await engine.refresh_states():
                 break
             await asyncio.sleep(0.5)
-        peers = InProcessPeers({"profile": profile.servicer, "retrieval": retrieval.servicer,
-                                "embedding": EmbeddingServicer(engine)},
+        servicers = {"profile": profile.servicer, "retrieval": retrieval.servicer,
+                     "embedding": EmbeddingServicer(engine)}
+        if ranking is not None:
+            servicers["ranking"] = ranking.servicer
+        peers = InProcessPeers(servicers,
                                UserContextVerifier.from_files([certs / USER_CONTEXT_PUBLIC]))
         auth, feed = _gateway_feed(certs, peers)
         tokens = [mint_token(certs / DEV_JWT_PRIVATE, f"u{n + 1}") for n in range(users)]
@@ -210,6 +228,8 @@ async def baseline(home: Path, env: dict[str, str], users: int, requests: int) -
         return {"requests": requests, "p50_ms": round(statistics.median(latencies), 2),
                 "p99_ms": round(pct(latencies, 0.99), 2), "degraded": degraded}
     finally:
+        if ranking is not None:
+            await ranking.stop(0)
         await engine.close()
         await retrieval.stop(0)
         await profile.stop(0)

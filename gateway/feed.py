@@ -322,6 +322,10 @@ class HomeFeed:
                          reasons: dict[str, recommendation_pb2.RecommendationReason],
                          context: Any) -> ListOutcome:
         """Drops entries profile does not know, then serves the first page and logs its impressions."""
+        unique: dict[str, RankedEntry] = {}
+        for entry in entries:  # one card per item, whatever a source or the ranker repeated
+            unique.setdefault(entry.item_id, entry)
+        entries = list(unique.values())
         anchors = [e.anchor_item_id for e in entries if e.anchor_item_id]
         degradations = inputs.degradations
         try:

@@ -166,8 +166,9 @@ class Pager:
         if next_offset < len(state.entries):
             token = self._codec.encode(PageState(state.request_id, next_offset, state.entries, state.experiment_id,
                                                  state.variant, state.personalization, state.expires_at), binding)
+        distinct = list({(d.peer, d.fallback): d for d in degradations}.values())
         return ListOutcome(cards, token, state.request_id, state.experiment_id, state.variant, state.personalization,
-                           degradations)
+                           distinct)
 
 
 async def gather_settled(*coros: Any) -> list[Any]:

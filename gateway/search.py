@@ -98,7 +98,8 @@ class Discovery:
         if response.mode_used == retrieval_pb.SEARCH_MODE_LEXICAL:
             # Retrieval embeds the query itself; lexical-only means its embedding call failed.
             inputs.degradations.append(Degraded("embedding", pb.DEGRADATION_CAUSE_UNAVAILABLE,
-                                                pb.FALLBACK_LEXICAL_SEARCH, "search: lexical only (retrieval could not embed the query)"))
+                                                pb.FALLBACK_LEXICAL_SEARCH,
+                                                "search: lexical only (retrieval could not embed the query)"))
         entries, reasons = await feed.rank(caller, inputs, list(response.candidates), catalog_id=catalog_id,
                                            assignment=assignment, surface=impression_pb2.SURFACE_SEARCH,
                                            context=context, query=query)

@@ -78,9 +78,10 @@ def test_feed_pages_continue_one_ranked_list(gateway: GatewayClient, mesh: Super
 
 def test_search_and_similar_items(gateway: GatewayClient) -> None:
     md = gateway.md("u3")
-    found = gateway.stub.SearchItems(pb.SearchItemsRequest(query="star wars", page_size=5), metadata=md, timeout=3)
+    found = gateway.stub.SearchItems(pb.SearchItemsRequest(query="star wars", page_size=20), metadata=md, timeout=3)
     titles = [c.item.title for c in found.items]
-    assert any("Star Wars" in t for t in titles), titles
+    assert any("Star Wars" in t for t in titles), titles  # ranked for the user, so not necessarily first
+    assert sum("star" in t.lower() or "wars" in t.lower() for t in titles) >= 10, titles
     assert found.items[0].impression.surface == impression_pb2.SURFACE_SEARCH
     # Lexical-only is reported as such (the local mesh does not give retrieval an embedding target yet).
     assert {(d.dependency, d.fallback) for d in found.degradations} <= {
@@ -217,12 +218,12 @@ def test_profile_update_and_read_back(gateway: GatewayClient) -> None:
 
 
 def test_consent_off_depersonalises_and_drops_events(gateway: GatewayClient) -> None:
-    md = gateway.md("u9")
-    assert feed(gateway, "u9").personalization == pb.PERSONALIZATION_MODE_PERSONALIZED
+    md = gateway.md("u10")
+    assert feed(gateway, "u10").personalization == pb.PERSONALIZATION_MODE_PERSONALIZED
     gateway.stub.UpdateConsent(pb.UpdateConsentRequest(
         consent=account_pb2.Consent(personalization=account_pb2.CONSENT_STATE_DENIED),
         update_mask=field_mask_pb2.FieldMask(paths=["personalization"])), metadata=md, timeout=3)
-    off = feed(gateway, "u9")
+    off = feed(gateway, "u10")
     assert off.personalization == pb.PERSONALIZATION_MODE_NO_CONSENT
     sent = gateway.stub.SendEvents(pb.SendEventsRequest(events=[pb.ClientEvent(
         client_event_id=str(uuid.uuid4()), event_type=E.EVENT_TYPE_VIEW, event_time=_now(), item_id="ml-1")]),
@@ -264,7 +265,7 @@ def test_bad_input_gets_clear_statuses(gateway: GatewayClient) -> None:
     assert (too_big.code(), reason_of(too_big)) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "REQUEST_TOO_LARGE")
     # A user id smuggled in as an unknown field (as if the app sent {"user_id": "u2"}) is ignored.
     smuggled = pb.GetProfileRequest.FromString(profile_pb.GetProfileRequest(user_id="u7").SerializeToString())
-    assert smuggled.ListFields() == [] and smuggled.UnknownFields()
+    assert smuggled.ListFields() == [] and smuggled.SerializeToString()
     own = _error(lambda: stub.GetProfile(smuggled, metadata=gateway.md("u8"), timeout=3))
     assert own.code() == grpc.StatusCode.NOT_FOUND  # the token's user (no profile), not u7
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import uuid
 from collections.abc import Iterator
 
 import grpc
@@ -19,8 +20,11 @@ from tests.gateway.helpers import GatewayClient, wait_until
 pytestmark = pytest.mark.integration
 FEED_DEADLINE_S = 2.0
 RECOVERY_S = 60.0
-_fresh = (f"u{n}" for n in itertools.count(100))
-"""MovieLens users with history, one per probe: no user-vector cache hides the embedding service."""
+_fresh = (f"fault-{n}-{uuid.uuid4().hex[:6]}" for n in itertools.count())
+_with_history = iter(["u14", "u16", "u21", "u22", "u23", "u24", "u30", "u35", "u43", "u44", "u50", "u55", "u63",
+                      "u67", "u68", "u71", "u76", "u81", "u82", "u92", "u101", "u102", "u113", "u116", "u118",
+                      "u119", "u130", "u145", "u148", "u150", "u152", "u157", "u160", "u162", "u172", "u173"])
+"""MovieLens users with recent items in the loaded ratings, each probed once (no cached user vector)."""
 
 FALLBACK = {
     "ranking": (pb.DEPENDENCY_RANKING, pb.FALLBACK_RETRIEVAL_ORDER),
@@ -30,10 +34,11 @@ FALLBACK = {
 }
 
 
-def timed_feed(gateway: GatewayClient) -> tuple[pb.GetHomeFeedResponse, float]:
-    """A first feed page for a fresh user and how long it took."""
+def timed_feed(gateway: GatewayClient, history: bool = False) -> tuple[pb.GetHomeFeedResponse, float]:
+    """A first feed page for a fresh user (with history: one whose vector no cache holds) and its time."""
+    user = next(_with_history) if history else next(_fresh)
     started = time.monotonic()
-    response = gateway.stub.GetHomeFeed(pb.GetHomeFeedRequest(page_size=10), metadata=gateway.md(next(_fresh)),
+    response = gateway.stub.GetHomeFeed(pb.GetHomeFeedRequest(page_size=10), metadata=gateway.md(user),
                                         timeout=FEED_DEADLINE_S)
     return response, time.monotonic() - started
 
@@ -46,7 +51,8 @@ def degraded_by(response: pb.GetHomeFeedResponse, dependency: int) -> list[pb.De
 @pytest.mark.parametrize("service", ["ranking", "retrieval", "profile", "embedding"])
 def test_feed_degrades_and_recovers(service: str, gateway: GatewayClient, mesh: Supervisor) -> None:
     dependency, fallback = FALLBACK[service]
-    healthy, _ = timed_feed(gateway)
+    history = service == "embedding"
+    healthy, _ = timed_feed(gateway, history)
     if not any(s.name == service for s in mesh.running):
         # Not part of this mesh yet (ranking before its service exists): the feed must already degrade.
         assert [d.fallback for d in degraded_by(healthy, dependency)] == [fallback]
@@ -56,16 +62,16 @@ def test_feed_degrades_and_recovers(service: str, gateway: GatewayClient, mesh: 
     mesh.stop_service(service)
     try:
         for _ in range(4):  # before and after the circuit opens
-            response, took = timed_feed(gateway)
+            response, took = timed_feed(gateway, history)
             assert took < FEED_DEADLINE_S
-            assert [d.fallback for d in degraded_by(response, dependency)] == [fallback], response.degradations
+            assert fallback in [d.fallback for d in degraded_by(response, dependency)], response.degradations
             assert len(response.items) == 10 or service == "profile"
         if service == "profile":
             assert response.personalization == pb.PERSONALIZATION_MODE_DEGRADED
             assert response.items, "retrieval's anonymous list, with item ids only"
     finally:
         mesh.restart_service(service)
-    assert wait_until(lambda: not degraded_by(timed_feed(gateway)[0], dependency), RECOVERY_S, 1.0)
+    assert wait_until(lambda: not degraded_by(timed_feed(gateway, history)[0], dependency), RECOVERY_S, 1.0)
 
 
 def _chat(gateway: GatewayClient) -> list[pb.ChatResponse]:
@@ -94,7 +100,7 @@ def test_support_down_answers_try_later_with_a_contact_route(gateway: GatewayCli
 
     def recovered() -> bool:
         try:
-            return _chat(gateway)[0].WhichOneof("notice") is None and not _chat(gateway)[0].HasField("notice")
+            return not _chat(gateway)[0].HasField("notice")
         except grpc.RpcError:
             return False
 
