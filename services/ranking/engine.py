@@ -22,6 +22,7 @@ from shopmesh.recsys.ranking.diversity import mmr, similarity_matrix
 from shopmesh.recsys.ranking.features import INDEX, RANK_CAP, SOURCES, CandidateView, UserView, featurize
 
 MAX_CANDIDATES = 1000
+MMR_WINDOW = 100
 # Features reset with each source's group when finding what drove a score.
 _GROUP_EXTRA = {
     "USER_VECTOR_ANN": ("learned_similarity",),
@@ -164,50 +165,68 @@ class RankingEngine:
         filled, result.imputed_feature_count = model.imputer.transform(raw)
         with torch.no_grad():
             scores = model.model(torch.from_numpy(filled)).double().numpy()
-        vectors, known = model.space.rows([v.item_id for v in views]) if model.space.dimension else (None, None)
-        order = mmr(scores, similarity_matrix([v.category_key for v in views], vectors, known), lam,
-                    self.config.mmr_page)
+        order = self._diversify(model, views, scores, lam)
         ruled = apply_rules([RuleItem(views[i].item_id, views[i].category_key, unique[i].in_stock) for i in order],
                             rule_set, RuleContext(query.experiment_variant, query.surface))
         limit = query.limit or len(ruled)
         index = {v.item_id: n for n, v in enumerate(views)}
         page = [index[item.item_id] for item in ruled[:limit]]
         drivers = self._drivers(model, filled, scores, page, views)
+        anchors = self._closest_recent(model, query.user, [views[n].item_id for n in page])
         for position, (item, n) in enumerate(zip(ruled[:limit], page, strict=True)):
             result.items.append(RankedOut(item.item_id, position, float(scores[n]),
-                                          self._reason(query, model, views[n], drivers[n]), item.applied))
+                                          self._reason(query, model, views[n], drivers[n], anchors[position]),
+                                          item.applied))
         return result
+
+    def _diversify(self, model: RankerArtifact, views: Sequence[CandidateView], scores: np.ndarray,
+                   lam: float) -> np.ndarray:
+        """MMR over the best MMR_WINDOW by score (the page is picked from them); the rest keep score order."""
+        by_score = np.argsort(-scores, kind="stable")
+        if lam <= 0:
+            return by_score
+        window = by_score[:MMR_WINDOW]
+        ids = [views[i].item_id for i in window]
+        vectors, known = model.space.rows(ids) if model.space.dimension else (None, None)
+        similarity = similarity_matrix([views[i].category_key for i in window], vectors, known)
+        picked = window[mmr(scores[window], similarity, lam, self.config.mmr_page)]
+        return np.concatenate([picked, by_score[MMR_WINDOW:]])
 
     def _drivers(self, model: RankerArtifact, x: np.ndarray, scores: np.ndarray, rows: Sequence[int],
                  views: Sequence[CandidateView]) -> dict[int, str]:
         """Per row, the source group whose removal lowers its score most (occlusion, one batched forward)."""
+        rows_arr = np.asarray(rows, dtype=np.int64)
         trials: list[np.ndarray] = []
-        labels: list[tuple[int, str]] = []
-        for n in rows:
-            for source in views[n].sources:
-                if source not in SOURCES:
-                    continue
-                trial = x[n].copy()
-                key = source.lower()
-                trial[INDEX[f"{key}_present"]] = 0.0
-                trial[INDEX[f"{key}_score"]] = 0.0
-                trial[INDEX[f"{key}_score_rel"]] = 0.0
-                trial[INDEX[f"{key}_log_rank"]] = math.log1p(RANK_CAP)
-                for name in _GROUP_EXTRA.get(source, ()):
-                    trial[INDEX[name]] = model.imputer.fill[INDEX[name]]
-                trials.append(trial)
-                labels.append((n, source))
-        best: dict[int, tuple[float, str]] = {}
+        labels: list[tuple[np.ndarray, str]] = []
+        for source in SOURCES:
+            key = source.lower()
+            present = rows_arr[x[rows_arr, INDEX[f"{key}_present"]] > 0]
+            if not len(present):
+                continue
+            trial = x[present].copy()
+            trial[:, [INDEX[f"{key}_present"], INDEX[f"{key}_score"], INDEX[f"{key}_score_rel"]]] = 0.0
+            trial[:, INDEX[f"{key}_log_rank"]] = math.log1p(RANK_CAP)
+            for name in _GROUP_EXTRA.get(source, ()):
+                trial[:, INDEX[name]] = model.imputer.fill[INDEX[name]]
+            trials.append(trial)
+            labels.append((present, source))
+        best_drop = np.full(len(scores), -np.inf)
+        best: dict[int, str] = {}
         if trials:
             with torch.no_grad():
-                occluded = model.model(torch.from_numpy(np.stack(trials))).double().numpy()
-            for (n, source), value in zip(labels, occluded, strict=True):
-                drop = scores[n] - value
-                if n not in best or drop > best[n][0]:
-                    best[n] = (drop, source)
-        return {n: best[n][1] if n in best else "" for n in rows}
+                occluded = model.model(torch.from_numpy(np.concatenate(trials))).double().numpy()
+            start = 0
+            for present, source in labels:
+                drops = scores[present] - occluded[start:start + len(present)]
+                start += len(present)
+                for n, drop in zip(present.tolist(), drops.tolist(), strict=True):
+                    if drop > best_drop[n]:
+                        best_drop[n] = drop
+                        best[n] = source
+        return {n: best.get(n, "") for n in rows}
 
-    def _reason(self, query: RankQuery, model: RankerArtifact, view: CandidateView, driver: str) -> Reason:
+    def _reason(self, query: RankQuery, model: RankerArtifact, view: CandidateView, driver: str,
+                closest: str) -> Reason:
         catalog = model.manifest.catalog_id
         if query.surface == "SIMILAR_ITEMS" and query.anchor_item_id:
             return render("SIMILAR_TO_ITEM", query.language, catalog, title=model.titles.get(query.anchor_item_id, ""),
@@ -218,20 +237,22 @@ class RankingEngine:
                 kind = "POPULAR_WITH_NEW_USERS"
         else:
             kind = GROUP_REASON.get(driver, "FOR_YOU")
-        anchor = self._closest_recent(model, query.user, view) if kind == "SIMILAR_TO_RECENT" else ""
+        anchor = closest if kind == "SIMILAR_TO_RECENT" else ""
         return render(kind, query.language, catalog, title=model.titles.get(anchor, ""), anchor_item_id=anchor,
                       category_key=view.category_key)
 
     @staticmethod
-    def _closest_recent(model: RankerArtifact, user: UserView, view: CandidateView) -> str:
-        """The recent item most similar to the candidate in the item space (the most recent one without one)."""
+    def _closest_recent(model: RankerArtifact, user: UserView, item_ids: Sequence[str]) -> list[str]:
+        """Per item, the recent item most similar in the item space (the most recent one where unknown)."""
         recent = list(user.recent_items[:10])
         if not recent:
-            return ""
+            return [""] * len(item_ids)
+        out = [recent[0]] * len(item_ids)
         if model.space.dimension:
             vectors, known = model.space.rows(recent)
-            target, found = model.space.rows([view.item_id])
-            if found[0] and known.any():
-                sims = np.where(known, vectors @ target[0], -np.inf)
-                return recent[int(np.argmax(sims))]
-        return recent[0]
+            targets, found = model.space.rows(list(item_ids))
+            if known.any():
+                sims = np.where(known[None, :], targets @ vectors.T, -np.inf)
+                best = np.argmax(sims, axis=1)
+                out = [recent[int(b)] if f else recent[0] for b, f in zip(best, found, strict=True)]
+        return out

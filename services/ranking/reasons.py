@@ -9,6 +9,7 @@ Texts hold catalogue titles and category names only, never anything about the us
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 KINDS = ("SIMILAR_TO_RECENT", "POPULAR_IN_CATEGORY", "TRENDING", "BUY_AGAIN", "FOR_YOU", "MATCHES_QUERY",
          "SIMILAR_TO_ITEM", "POPULAR_WITH_NEW_USERS")
@@ -66,6 +67,7 @@ def language_of(code: str) -> str:
     return "zh" if code.lower().startswith("zh") else "en"
 
 
+@lru_cache(maxsize=4096)
 def render(kind: str, language: str, catalog_id: str, *, title: str = "", category_key: str = "",
            anchor_item_id: str = "") -> Reason:
     """The reason's text; a reason that needs a title or category it lacks falls back to a generic one."""

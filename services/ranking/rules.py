@@ -149,6 +149,10 @@ def apply_rules(items: Sequence[RuleItem], rule_set: RuleSet, context: RuleConte
     return order
 
 
+CAPPED_PAGES = 5
+"""Pages the category cap arranges; a feed shows a few, and the tail keeps its order (bounded work per call)."""
+
+
 def _cap_categories(order: list[RuleItem], page_size: int, cap: int) -> list[RuleItem]:
     """Fills pages in order, deferring an item whose category already has `cap` items on the page.
 
@@ -157,11 +161,16 @@ def _cap_categories(order: list[RuleItem], page_size: int, cap: int) -> list[Rul
     """
     out: list[RuleItem] = []
     pending = list(order)
-    while pending:
+    for _ in range(CAPPED_PAGES):
+        if not pending:
+            break
         page: list[RuleItem] = []
         counts: dict[str, int] = {}
         deferred: list[RuleItem] = []
         for position, item in enumerate(pending):
+            if len(page) == page_size and position >= page_size:
+                deferred += pending[position:]
+                break
             if len(page) < page_size and counts.get(item.category_key, 0) < cap:
                 page.append(item)
                 counts[item.category_key] = counts.get(item.category_key, 0) + 1
@@ -178,4 +187,4 @@ def _cap_categories(order: list[RuleItem], page_size: int, cap: int) -> list[Rul
             page += fill
         out += page
         pending = deferred
-    return out
+    return out + pending

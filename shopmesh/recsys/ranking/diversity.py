@@ -18,7 +18,8 @@ CATEGORY_WEIGHT = 0.5
 def similarity_matrix(categories: Sequence[str], vectors: np.ndarray | None, known: np.ndarray | None,
                       category_weight: float = CATEGORY_WEIGHT) -> np.ndarray:
     """Pairwise item similarity in [0, 1] (vectors unit-norm; rows with known False use category only)."""
-    cats = np.asarray([hash(c) for c in categories])
+    codes: dict[str, int] = {}
+    cats = np.asarray([codes.setdefault(c, len(codes)) for c in categories])
     same = (cats[:, None] == cats[None, :]).astype(np.float64)
     if vectors is None or known is None or not known.any():
         return same
