@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import cast
 
 import grpc
 import pytest
@@ -80,8 +81,9 @@ def candidate(n: int, rank: int, covis: float | None = None) -> pb.RankCandidate
 
 def request(candidates: list[pb.RankCandidate], **kwargs: object) -> pb.RankRequest:
     """A home-feed Rank request."""
-    ctx = kwargs.pop("context", None) or pb.RankingContext(surface=impression_pb2.SURFACE_HOME_FEED)
-    ctx.request_time.seconds = 1_000_000  # type: ignore[attr-defined]
+    ctx = cast(pb.RankingContext, kwargs.pop("context", None) or pb.RankingContext(
+        surface=impression_pb2.SURFACE_HOME_FEED))
+    ctx.request_time.seconds = 1_000_000
     return pb.RankRequest(user_id="u1", user_features=user_features(1, 2), candidates=candidates, context=ctx,
                           **kwargs)  # type: ignore[arg-type]
 

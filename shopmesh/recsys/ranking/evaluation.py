@@ -241,6 +241,7 @@ def _diversified(judge: Judge, rep: Replay, scores: list[np.ndarray], lam: float
 def _mean_row(name: str, rows: Sequence[Row]) -> Row:
     """The seeds' mean; the interval bootstraps users' NDCG@10 averaged over seeds."""
     per_user = list(np.mean([r.per_user_ndcg for r in rows], axis=0))
-    return Row(name, "ranker", *(float(np.mean([getattr(r, f) for r in rows]))
-                                 for f in ("recall10", "recall20", "ndcg10", "mrr", "coverage", "ild10")),
-               per_user_ndcg=per_user, ci=bootstrap_ci(per_user))
+    mean = {f: float(np.mean([getattr(r, f) for r in rows]))
+            for f in ("recall10", "recall20", "ndcg10", "mrr", "coverage", "ild10")}
+    return Row(name, "ranker", mean["recall10"], mean["recall20"], mean["ndcg10"], mean["mrr"], mean["coverage"],
+               mean["ild10"], per_user_ndcg=per_user, ci=bootstrap_ci(per_user))

@@ -61,12 +61,13 @@ class DCNRanker(nn.Module):
         self.deep = nn.Sequential(*layers)
         self.head = nn.Linear(n_features + width, 1)
         for layer in self.cross:
-            nn.init.zeros_(layer.weight)
-            nn.init.zeros_(layer.bias)
+            # Cross layers start as the identity (x0 * 0 + x), so the deep tower leads early training.
+            nn.init.zeros_(layer.weight)  # type: ignore[arg-type]
+            nn.init.zeros_(layer.bias)  # type: ignore[arg-type]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scores of a batch of candidates (any leading shape, features last)."""
-        x0 = torch.clamp((x - self.mean) / self.std, -8.0, 8.0)
+        x0 = torch.clamp((x - self.mean) / self.std, -8.0, 8.0)  # type: ignore[operator]
         xl = x0
         for layer in self.cross:
             xl = x0 * layer(xl) + xl
