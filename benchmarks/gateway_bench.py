@@ -128,6 +128,7 @@ class InProcessPeers:
                    share: float = 0.5, context: Any = None) -> Any:
         from gateway.degradation import PeerDown
         from shared import context as rpc_context
+        from shared.errors import DomainError
         from shopmesh.gateway.v1 import gateway_service_pb2 as pb
 
         servicer = self._servicers.get(peer)
@@ -136,7 +137,12 @@ class InProcessPeers:
         token = dict(metadata).get("x-shopmesh-user-context")
         user = self._verifier.verify(token).user_id if token else None
         rpc_context.caller_var.set(rpc_context.Caller(service="gateway", user_id=user, user_token=token))
-        return await getattr(servicer, method)(request, _Context())
+        try:
+            return await getattr(servicer, method)(request, _Context())
+        except DomainError as exc:  # what the server envelope would have turned into a status
+            import grpc
+
+            raise grpc.aio.AioRpcError(exc.code, grpc.aio.Metadata(), grpc.aio.Metadata(), exc.message) from exc
 
 
 def _gateway_feed(certs: Path, peers: InProcessPeers) -> tuple[Any, Any]:

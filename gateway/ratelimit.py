@@ -11,6 +11,9 @@ from collections import OrderedDict
 from typing import Protocol
 
 from shared.errors import ResourceExhausted
+from shared.logging import get_logger
+
+_log = get_logger(__name__)
 
 MAX_TRACKED_USERS = 100_000
 
@@ -88,8 +91,12 @@ class RedisRateLimiter:
 
     def __init__(self, url: str, prefix: str, rate_per_s: float, burst: float):
         import redis.asyncio as aioredis
+        from redis.exceptions import RedisError
 
-        self._redis = aioredis.from_url(url)
+        # A bounded pool that waits briefly for a connection instead of failing under a burst.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=64, timeout=0.05)
+        self._redis = aioredis.Redis(connection_pool=pool)
+        self._errors: tuple[type[Exception], ...] = (RedisError, OSError, TimeoutError)
         self._prefix = prefix
         self._rate = rate_per_s
         self._burst = burst
@@ -99,7 +106,12 @@ class RedisRateLimiter:
         return f"{self._prefix}rl:{hashlib.sha256(user_id.encode()).hexdigest()[:32]}"
 
     async def acquire(self, user_id: str, cost: float = 1.0) -> float:
-        result = await self._script(keys=[self._key(user_id)], args=[self._rate, self._burst, cost])
+        try:
+            result = await self._script(keys=[self._key(user_id)], args=[self._rate, self._burst, cost])
+        except self._errors as exc:
+            # Fail open: an unreachable limiter store must not take the API down with it.
+            _log.warning("ratelimit.store_unavailable", error_type=type(exc).__name__)
+            return 0.0
         return float(result)
 
     async def forget_user(self, user_id: str) -> int:
