@@ -6,11 +6,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from services.support.agents import AgentDesk
 from services.support.answering import Answerer
 from services.support.artifacts import load_or_train
 from services.support.batching import BatchingEncoder
-from services.support.encoder import CachedEncoder, E5Encoder
+from services.support.encoder import DIMENSION, CachedEncoder, E5Encoder
 from services.support.engine import EngineConfig, SupportEngine
 from services.support.escalation import EscalationPolicy
 from services.support.kb import KnowledgeBase
@@ -27,6 +29,7 @@ from shopmesh.support.v1 import support_service_pb2_grpc as pb_grpc
 
 _log = get_logger(__name__)
 KB_EMBED_TIMEOUT_S = 60.0
+KB_EMBED_PART = 16
 
 
 def open_store(settings: SupportSettings) -> SessionStore:
@@ -95,8 +98,11 @@ def build(settings: SupportSettings) -> SupportApp:
     else:
         encoder = InProcessEncoder(settings.in_process_cache_texts)
     async def embed_faq(texts: list[str]) -> Any:
-        # The FAQ is embedded at start and on reload, 78 texts in one call: more than a turn's deadline.
-        return await encoder.embed(texts, timeout_s=KB_EMBED_TIMEOUT_S)
+        # The FAQ is embedded at start and on reload: long texts, more than a turn's deadline. In parts of
+        # KB_EMBED_PART texts, each with its own deadline, so a slow encoder (loaded CPU) is not one timeout.
+        parts = [await encoder.embed(texts[i:i + KB_EMBED_PART], timeout_s=KB_EMBED_TIMEOUT_S)
+                 for i in range(0, len(texts), KB_EMBED_PART)]
+        return np.concatenate(parts) if parts else np.zeros((0, DIMENSION), dtype=np.float32)
 
     kb = KnowledgeBase(embed_faq)
     # Turns go through the batcher (concurrent turns share one encoder call); the FAQ is embedded directly.
