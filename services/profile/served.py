@@ -198,12 +198,8 @@ def user_record(state: UserState) -> bytes:
     cache = state.encoded
     if len(cache) > 4 * (state.config.recent_items + state.config.purchased_items):
         cache.clear()
-    parts = []
-    for entry in state.recent:
-        encoded = cache.get(entry)
-        if encoded is None:
-            encoded = cache[entry] = _recent_entry(entry)
-        parts.append(encoded)
+    get = cache.get
+    parts = [get(entry) or _remember(cache, entry, _recent_entry(entry)) for entry in state.recent]
     brands = state.brands.values
     brand_total = sum(brands.values())
     parts.append(features_pb2.UserFeatures(
@@ -213,15 +209,17 @@ def user_record(state: UserState) -> bytes:
                                     nanos=state.last_active_us % US_PER_S * 1000) if state.last_active_us else None,
     ).SerializeToString())
     purchased = sorted(((k, v[0], v[1]) for k, v in state.purchased.items()), key=_latest_purchase, reverse=True)
-    for purchase in purchased[: state.config.purchased_items]:
-        encoded = cache.get(purchase)
-        if encoded is None:
-            encoded = cache[purchase] = _purchased_entry(*purchase)
-        parts.append(encoded)
+    parts += [get(purchase) or _remember(cache, purchase, _purchased_entry(*purchase))
+              for purchase in purchased[: state.config.purchased_items]]
     if state.total_events:
         parts.append(b"\x50" + varint(state.total_events))
     static = b"".join(parts)
     return _USER_HEADER.pack(RECORD_VERSION, state.last_active_us, len(static)) + static + _windows(state.windows)
+
+
+def _remember(cache: dict[tuple[object, ...], bytes], key: tuple[object, ...], encoded: bytes) -> bytes:
+    cache[key] = encoded
+    return encoded
 
 
 def _latest_purchase(entry: tuple[str, int, int]) -> tuple[int, str]:
