@@ -25,7 +25,7 @@ def movie_replay() -> tuple[datasets.Dataset, Replay]:
 
 
 def test_replayed_examples_are_before_the_test_events(movie_replay: tuple[datasets.Dataset, Replay]) -> None:
-    data, rep = movie_replay
+    _, rep = movie_replay
     labels = training.labels_of(rep)
     assert sum(int(y.sum() > 0) for y in labels) > 40, "most replayed requests hold the next item"
     for user, view in zip(rep.split.test_times, rep.users, strict=True):
