@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Protocol, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -169,5 +170,51 @@ def run_service(settings: ServiceSettings, register: Registrar, service_names: I
                 await host.set_ready(True)
 
         await host.serve_until_signalled(started)
+
+    asyncio.run(main())
+
+
+class StartStop(Protocol):
+    """A service app as `run_app` drives it: built once, started, stopped on a signal."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+AppT = TypeVar("AppT", bound=StartStop)
+
+
+def run_app(settings: ServiceSettings, build: Callable[[], AppT], *,
+            after_start: Callable[[AppT], None] | None = None,
+            signals: Mapping[signal.Signals, Callable[[AppT], None]] | None = None) -> None:
+    """What the `__main__` of a service with its own app object calls: logging, thread caps, serve until signalled.
+
+    Args:
+        settings: The service's settings (name, log level, CPU threads).
+        build: Makes the app; called inside the event loop, after the thread caps.
+        after_start: Runs once the app has started (e.g. freezing long-lived objects out of the collector).
+        signals: Extra signal handlers besides SIGTERM/SIGINT, which stop the app (e.g. SIGHUP: reload content).
+    """
+    from shared.logging import configure_logging
+    from shared.threads import pin_cpu_threads
+
+    configure_logging(settings.service_name, settings.log_level)
+    _log.info("server.threads", **pin_cpu_threads(settings.cpu_threads))
+
+    async def main() -> None:
+        app = build()
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        for sig, handler in (signals or {}).items():
+            loop.add_signal_handler(sig, handler, app)
+        await app.start()
+        if after_start is not None:
+            after_start(app)
+        await stop.wait()
+        _log.info("server.signalled")
+        await app.stop()
 
     asyncio.run(main())
