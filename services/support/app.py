@@ -23,6 +23,7 @@ from services.support.servicer import SERVICE_NAME, SupportServicer
 from services.support.settings import SupportSettings
 from services.support.store import SessionStore
 from shared.channels import ChannelFactory
+from shared.errors import Unavailable
 from shared.logging import get_logger
 from shared.server import ServiceHost
 from shopmesh.support.v1 import support_service_pb2_grpc as pb_grpc
@@ -65,10 +66,25 @@ class SupportApp:
             self.settings.models_dir, train_missing=self.settings.train_missing_models)
         self.engine.understander.intents = models.intent
         self.engine.understander.sentiment = models.sentiment
-        count = await self.kb.reload()
+        count = await self._load_faq()
         _log.info("support.ready", intent_model=models.intent_manifest.version,
                   sentiment_model=models.sentiment_manifest.version, faq_entries=count)
         await self.host.set_ready(True)
+
+    async def _load_faq(self) -> int:
+        """Embeds the FAQ, waiting (NOT_SERVING, with backoff) while the embedding service is not up yet.
+
+        In a mesh started all at once, embedding may still be loading Triton when support starts; that is a
+        dependency not ready, not a reason to exit.
+        """
+        delay_s = 0.5
+        while True:
+            try:
+                return await self.kb.reload()
+            except Unavailable as exc:
+                _log.warning("support.faq_waiting_for_embedding", reason=exc.reason, retry_in_s=delay_s)
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, 5.0)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Ends open streams, stops serving, closes the store and channels."""

@@ -89,3 +89,44 @@ async def test_vectors_and_turns_through_the_embedding_service(mesh_certs: Path,
         watcher.cancel()
         await host.stop(0)
         await engine.close()
+
+
+async def test_support_waits_for_an_embedding_service_that_starts_after_it(
+        mesh_certs: Path, signer: UserContextSigner, tmp_path: Path, trained_models: None,
+        model_repository: Path) -> None:
+    """In a mesh started all at once embedding may still be loading when support starts: support waits
+    (NOT_SERVING) and becomes ready once embedding serves, instead of exiting."""
+    from shopmesh.mesh import free_port
+
+    port = free_port()
+    starting = asyncio.create_task(start_mesh(mesh_certs, signer, tmp_path, encoder="embedding_service",
+                                              embedding_address=f"127.0.0.1:{port}", embedding_timeout_ms=2000))
+    await asyncio.sleep(3)
+    assert not starting.done(), "support finished starting (or failed) without its embedding service"
+    settings = EmbeddingSettings(certs_dir=mesh_certs, metrics_enabled=False, port=port,  # type: ignore[call-arg]
+                                 models_dir=model_repository, backend="in_process", build_models_on_start=False,
+                                 readiness_interval_s=0.2, grace_seconds=0.5)
+    engine = build_engine(settings, model_repository)
+    host = build_host(settings, engine)
+    await host.start()
+    await engine.start()
+    watcher = watch(host, engine, settings)
+    try:
+        mesh = await asyncio.wait_for(starting, 180)
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{mesh.app.host.health_port}") as channel:
+                reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            chat = Conversation(mesh, ALICE, "en")
+            await chat.open()
+            reply_turn = final_reply(await chat.say("How long do refunds take?"))
+            assert reply_turn.understanding.intent_id == "refund.timeline"
+            chat.cancel()
+        finally:
+            await stop_mesh(mesh)
+    finally:
+        if not starting.done():
+            starting.cancel()
+        watcher.cancel()
+        await host.stop(0)
+        await engine.close()
