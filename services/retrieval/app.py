@@ -28,8 +28,8 @@ class RetrievalApp:
         kinds = dict(settings.catalog_kinds)
         self.engine = RetrievalEngine(self.registry, lambda catalog: policy_for(catalog, kinds))
         self.channels = ChannelFactory(settings.tls_files(), default_deadline_ms=settings.default_deadline_ms)
-        embedder = (QueryEmbedder(self.channels, settings.embedding_target, settings.embedding_timeout_ms)
-                    if settings.embedding_target else None)
+        embedder = (QueryEmbedder(self.channels, settings.embedding_address, settings.embedding_timeout_ms)
+                    if settings.embedding_address else None)
         self.servicer = RetrievalServicer(self.engine, settings.default_catalog,
                                           (settings.shard_index, settings.shard_count), embedder)
         self.host = ServiceHost(settings, lambda server: add_to_server(self.servicer, server), [SERVICE_NAME])

@@ -35,7 +35,7 @@ class RetrievalSettings(ServiceSettings):
     catalog_kinds: dict[str, str] = Field(default_factory=_kinds,
                                           description="Catalogue -> policy kind (movies, fashion, groceries).")
     refresh_interval_s: float = Field(default=5.0, gt=0, description="How often the promoted pointers are checked.")
-    embedding_target: str | None = Field(
+    embedding_address: str | None = Field(
         default=None, description="host:port of the embedding service for query embeddings; unset: Search is "
         "lexical unless the caller sends query_vector.")
     embedding_timeout_ms: int = Field(default=300, gt=0, description="Budget of one query-embedding call.")
