@@ -7,6 +7,8 @@ started by the supervisor (health checked over mTLS on each main port), then the
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +23,16 @@ from shopmesh.data import movielens
 from shopmesh.data.order_history import fold_orders
 from shopmesh.data.orders import simulate_orders
 from shopmesh.data.purchases import movielens_purchases
+from shopmesh.demo_app import show_app
 from shopmesh.demo_privacy import show_privacy
 from shopmesh.mesh import Supervisor, available_services
 
 Say = Callable[[str], None]
 DEMO_IDENTITY = "cli"
 """The certificate the CLI dials the mesh with."""
+DEMO_RATINGS = 20_000
+"""Ratings replayed into profile: enough users with history for the feed, loaded in about half a minute."""
+START_TIMEOUT_S = 600.0
 
 
 def show_data(say: Say) -> None:
@@ -70,6 +76,15 @@ async def _health_over_mtls(supervisor: Supervisor, tls: TlsFiles) -> list[tuple
     return results
 
 
+def load_shop(say: Say) -> None:
+    """`shopmesh data load` of the first DEMO_RATINGS MovieLens ratings into this home's profile store."""
+    done = subprocess.run([sys.executable, "-m", "shopmesh", "data", "load", "--limit", str(DEMO_RATINGS),
+                           "--no-clothing"], capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"shopmesh data load failed: {done.stderr.strip()[-500:]}")
+    say(f"profile: the shop loaded (catalogue, the first {DEMO_RATINGS:,} ratings replayed as events)")
+
+
 def show_mesh(say: Say, home: Path) -> int:
     """Starts every installed service, checks each over mTLS, stops them; returns an exit code."""
     services = available_services()
@@ -77,12 +92,19 @@ def show_mesh(say: Say, home: Path) -> int:
         say("no mesh services are installed yet (the vault, profile, embedding, retrieval, ranking, support "
             "and gateway land issue by issue); `shopmesh up` will start them as they do")
         return 0
+    if any(s.name == "profile" for s in services):
+        load_shop(say)
     supervisor = Supervisor(services, home)
     try:
-        supervisor.start()
+        # A fresh home trains the ranker's and support's small models at their first start: minutes, not seconds.
+        supervisor.start(timeout_s=START_TIMEOUT_S)
         ensure_certs(home / "certs", (DEMO_IDENTITY,))
         for name, status in asyncio.run(_health_over_mtls(supervisor, TlsFiles.in_dir(home / "certs", DEMO_IDENTITY))):
             say(f"  {name}: {status} (checked over mTLS as `{DEMO_IDENTITY}`)")
+        gateway = next((s for s in supervisor.running if s.name == "gateway"), None)
+        if gateway is not None:
+            say("== the app: feed, search and support through the gateway ==")
+            show_app(say, home / "certs", gateway.port, DEMO_IDENTITY)
         vault = next((s for s in supervisor.running if s.name == "vault"), None)
         if vault is not None:
             say("== privacy: the vault ==")
