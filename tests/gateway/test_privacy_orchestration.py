@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -163,6 +164,16 @@ async def seed_user(peers: Peers, user: str) -> dict[str, Any]:
               for i, kind in enumerate((VIEW, CLICK, VIEW, PURCHASE))]
     ingested = await profile.IngestEvents(ppb.IngestEventsRequest(events=events), metadata=md)
     assert ingested.accepted_count == 4, ingested
+    # Features fold in the background (visible within a second on a quiet machine; CI's cores are shared):
+    # wait until they hold the four events, so the export's features section is there to check.
+    deadline = time.monotonic() + 30
+    while True:
+        features = await profile.GetUserFeatures(ppb.GetUserFeaturesRequest(user_id=user, catalog_id="movielens"),
+                                                 metadata=md)
+        if not features.missing and features.features.total_event_count >= 4:
+            break
+        assert time.monotonic() < deadline, "the user's features never showed the ingested events"
+        await asyncio.sleep(0.1)
     money = {"currency_code": "USD", "amount_micros": 9_990_000}
     order_id = f"A{uuid.uuid4().int % 90000 + 10000}"
     order = ppb.OrderEvent(order_event_id=f"{order_id}-placed", order_id=order_id, user_id=user,
