@@ -98,13 +98,8 @@ class Downstreams:
         """Whether the peer has an address."""
         return peer in self._stubs
 
-    async def call(self, peer: str, method: str, request: Any, metadata: tuple[tuple[str, str], ...] = (),
-                   *, share: float = 0.5, context: Any = None) -> Any:
-        """Calls `peer.method(request)`; raises PeerDown for a missing, open, failing or slow peer.
-
-        Errors that are the request's fault (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED...) are
-        re-raised as grpc.aio.AioRpcError for the caller to map.
-        """
+    def _usable(self, peer: str) -> tuple[Any, CircuitBreaker]:
+        """(stub, breaker) of a configured peer whose circuit lets a call through; PeerDown otherwise."""
         stub = self._stubs.get(peer)
         if stub is None:
             raise PeerDown(peer, gw_pb.DEGRADATION_CAUSE_UNAVAILABLE, f"{peer}: not configured")
@@ -112,6 +107,16 @@ class Downstreams:
         if not breaker.allow():
             raise PeerDown(peer, gw_pb.DEGRADATION_CAUSE_CIRCUIT_OPEN,
                            f"{peer}: circuit open for {breaker.open_for():.1f} s")
+        return stub, breaker
+
+    async def call(self, peer: str, method: str, request: Any, metadata: tuple[tuple[str, str], ...] = (),
+                   *, share: float = 0.5, context: Any = None) -> Any:
+        """Calls `peer.method(request)`; raises PeerDown for a missing, open, failing or slow peer.
+
+        Errors that are the request's fault (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED...) are
+        re-raised as grpc.aio.AioRpcError for the caller to map.
+        """
+        stub, breaker = self._usable(peer)
         timeout = self.timeout(context, share)
         try:
             response = await getattr(stub, method)(request, timeout=timeout, metadata=metadata)
@@ -129,13 +134,7 @@ class Downstreams:
 
     def stream(self, peer: str, method: str, metadata: tuple[tuple[str, str], ...] = ()) -> Any:
         """Opens a streaming call (no deadline: conversations are long-lived); PeerDown when unusable."""
-        stub = self._stubs.get(peer)
-        if stub is None:
-            raise PeerDown(peer, gw_pb.DEGRADATION_CAUSE_UNAVAILABLE, f"{peer}: not configured")
-        breaker = self.breakers[peer]
-        if not breaker.allow():
-            raise PeerDown(peer, gw_pb.DEGRADATION_CAUSE_CIRCUIT_OPEN,
-                           f"{peer}: circuit open for {breaker.open_for():.1f} s")
+        stub, _ = self._usable(peer)
         return getattr(stub, method)(metadata=metadata)
 
     async def close(self) -> None:
