@@ -13,7 +13,7 @@ from services.ranking.rules import RuleBook
 from services.ranking.servicer import SERVICE_NAME, RankingServicer, add_to_server
 from services.ranking.settings import RankingSettings
 from shared.logging import get_logger
-from shared.server import ServiceHost
+from shared.server import ServiceHost, freeze_heap
 from shopmesh import paths
 from shopmesh.recsys.ranking.artifact import artifact_name
 
@@ -56,6 +56,8 @@ class RankingApp:
     async def refresh(self) -> None:
         """Reloads artifact versions off the event loop and keeps health in step."""
         await asyncio.to_thread(self.registry.load_all)
+        if self.registry.changed:
+            freeze_heap()  # a model's item space, titles and TorchScript objects live until the next version
         await self.host.set_ready(self.registry.ready)
 
     async def start(self) -> None:

@@ -5,12 +5,14 @@ Unset messages and optional fields become None (imputed by the featuriser), neve
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 
-from services.ranking.engine import RankCandidateIn, RankQuery, RankResult
+import numpy as np
+
+from services.ranking.engine import RankQuery, RankResult
 from shopmesh.common.v1 import features_pb2, impression_pb2, recommendation_pb2
 from shopmesh.ranking.v1 import ranking_service_pb2 as pb
-from shopmesh.recsys.ranking.features import CandidateView, UserView
+from shopmesh.recsys.ranking.features import SOURCE_INDEX, CandidateColumns, UserView
 
 _SOURCE_NAMES = {v: k.removeprefix("CANDIDATE_SOURCE_")
                  for k, v in recommendation_pb2.CandidateSource.items()}
@@ -40,40 +42,91 @@ def user_view(request: pb.RankRequest, now_s: float) -> UserView:
     )
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+_SOURCE_COLUMN_TABLE = np.array([SOURCE_INDEX.get(_SOURCE_NAMES.get(number, ""), -1)
+                                 for number in range(max(_SOURCE_NAMES) + 1)], dtype=np.int64)
+"""CandidateSource number -> column in the source arrays (-1: a source without its own features)."""
 
 
-def candidate(message: pb.RankCandidate) -> RankCandidateIn:
-    """One candidate; NaN scores become missing values."""
-    sources = {}
-    for s in message.sources:
-        name = _SOURCE_NAMES.get(s.source, "UNSPECIFIED")
-        if name not in sources:
-            sources[name] = (s.score if math.isfinite(s.score) else math.nan, max(0, s.rank))
-    view = CandidateView(
-        item_id=message.item_id, sources=sources, retrieval_score=_finite(message.retrieval_score),
-        learned_similarity=_finite(message.learned_similarity) if message.HasField("learned_similarity") else None,
-        text_similarity=_finite(message.text_similarity) if message.HasField("text_similarity") else None)
-    in_stock = None
-    if message.HasField("item_features"):
-        f = message.item_features
-        view.category_key = "/".join(f.category_path)
-        view.popularity = _finite(f.popularity)
-        view.trend = _finite(f.trend)
-        view.view_to_click = _finite(f.view_to_click_rate)
-        view.click_to_purchase = _finite(f.click_to_purchase_rate)
-        view.price = f.price.amount_micros / _MICROS if f.HasField("price") else None
-        in_stock = f.stock_quantity > 0
-    return RankCandidateIn(view, in_stock)
+def candidates(messages: Sequence[pb.RankCandidate]) -> tuple[CandidateColumns, list[bool | None]]:
+    """The candidates as columns, and whether each is in stock (None: no item features).
+
+    One pass over the messages into lists of plain values, then one array per column: no object per
+    candidate. Unset optional fields and unset item features stay NaN (imputed); NaN scores stay NaN.
+    """
+    n = len(messages)
+    cols = CandidateColumns.empty(n)
+    if not n:
+        return cols, []
+    nan, micros = _NAN, _MICROS
+    ids: list[str] = []
+    scores: list[tuple[float, float, float]] = []
+    sources: list[list[tuple[int, float, int]]] = []
+    featured: list[int] = []
+    item_values: list[tuple[float, float, float, float, float]] = []
+    in_stock: list[bool | None] = [None] * n
+    categories = cols.category_keys
+    for i, c in enumerate(messages):
+        ids.append(c.item_id)
+        scores.append((c.retrieval_score, c.learned_similarity if c.HasField("learned_similarity") else nan,
+                       c.text_similarity if c.HasField("text_similarity") else nan))
+        sources.append([(s.source, s.score, s.rank) for s in c.sources])
+        if c.HasField("item_features"):
+            f = c.item_features
+            featured.append(i)
+            categories[i] = "/".join(f.category_path)
+            item_values.append((f.popularity, f.trend, f.view_to_click_rate, f.click_to_purchase_rate,
+                                f.price.amount_micros / micros if f.HasField("price") else nan))
+            in_stock[i] = f.stock_quantity > 0
+    cols.item_ids = ids
+    values = _finite(np.array(scores, dtype=np.float64))
+    cols.retrieval_score, cols.learned_similarity, cols.text_similarity = values[:, 0], values[:, 1], values[:, 2]
+    _sources(cols, sources)
+    if featured:
+        at = np.asarray(featured, dtype=np.int64)
+        values = _finite(np.array(item_values, dtype=np.float64))
+        for j, column in enumerate((cols.popularity, cols.trend, cols.view_to_click, cols.click_to_purchase,
+                                    cols.price)):
+            column[at] = values[:, j]
+    return cols, in_stock
+
+
+_NAN = float("nan")
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """The array with NaN where a value is not finite (in place)."""
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _sources(cols: CandidateColumns, per_candidate: list[list[tuple[int, float, int]]]) -> None:
+    """Source columns: per candidate the first entry of each source counts, featured sources get columns."""
+    lengths = np.fromiter((len(s) for s in per_candidate), dtype=np.int64, count=len(per_candidate))
+    if not lengths.sum():
+        return
+    flat = np.array([entry for entries in per_candidate for entry in entries], dtype=np.float64)
+    owner = np.repeat(np.arange(len(per_candidate)), lengths)
+    number = flat[:, 0].astype(np.int64)
+    _, first = np.unique(owner * (number.max() + 1) + number, return_index=True)
+    owner, number, flat = owner[first], number[first], flat[first]
+    cols.source_count[:] = np.bincount(owner, minlength=len(per_candidate))
+    column = _SOURCE_COLUMN_TABLE[np.clip(number, 0, len(_SOURCE_COLUMN_TABLE) - 1)]
+    column[(number < 0) | (number >= len(_SOURCE_COLUMN_TABLE))] = -1
+    featured = column >= 0
+    owner, column, flat = owner[featured], column[featured], flat[featured]
+    cols.source_present[owner, column] = True
+    scores = flat[:, 1]
+    cols.source_score[owner, column] = np.where(np.isfinite(scores), scores, np.nan)
+    cols.source_rank[owner, column] = np.maximum(flat[:, 2], 0)
 
 
 def query(request: pb.RankRequest, catalog_id: str, now_s: float) -> RankQuery:
     """The domain query of a RankRequest."""
     ctx = request.context
+    cols, in_stock = candidates(request.candidates)
     return RankQuery(
         catalog_id=catalog_id, user=user_view(request, now_s),
-        candidates=[candidate(c) for c in request.candidates],
+        candidates=cols, in_stock=in_stock,
         surface=_SURFACES.get(ctx.surface, "UNSPECIFIED"), language=ctx.language_code or "en",
         anchor_item_id=ctx.anchor_item_id, experiment_variant=ctx.experiment_variant,
         diversity_lambda=request.diversity_lambda if request.HasField("diversity_lambda") else None,
@@ -85,13 +138,16 @@ def response(result: RankResult) -> pb.RankResponse:
     out = pb.RankResponse(model_name=result.model_name, model_version=result.model_version,
                           diversity_lambda=result.diversity_lambda, business_rules_id=result.business_rules_id,
                           duplicate_count=result.duplicate_count, imputed_feature_count=result.imputed_feature_count)
+    messages: dict[int, recommendation_pb2.RecommendationReason] = {}
+    items = out.items
     for item in result.items:
         r = item.reason
-        out.items.append(pb.RankedItem(
-            item_id=item.item_id, position=item.position, score=item.score,
-            reason=recommendation_pb2.RecommendationReason(kind=_KINDS[r.kind], text=r.text,
-                                                           anchor_item_id=r.anchor_item_id,
-                                                           category_key=r.category_key),
-            applied_rules=[pb.AppliedRule(rule_id=rule_id, effect=_EFFECTS[effect])
-                           for rule_id, effect in item.applied_rules]))
+        reason = messages.get(id(r))
+        if reason is None:
+            reason = messages[id(r)] = recommendation_pb2.RecommendationReason(
+                kind=_KINDS[r.kind], text=r.text, anchor_item_id=r.anchor_item_id, category_key=r.category_key)
+        ranked = items.add(item_id=item.item_id, position=item.position, score=item.score)
+        ranked.reason.CopyFrom(reason)
+        for rule_id, effect in item.applied_rules:
+            ranked.applied_rules.add(rule_id=rule_id, effect=_EFFECTS[effect])
     return out

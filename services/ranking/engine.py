@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from services.ranking.models import ModelRegistry
 from services.ranking.reasons import GROUP_REASON, Reason, render
@@ -19,7 +18,7 @@ from services.ranking.rules import RuleBook, RuleContext, RuleItem, apply_rules
 from shared.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
 from shopmesh.recsys.ranking.artifact import RankerArtifact
 from shopmesh.recsys.ranking.diversity import mmr, similarity_matrix
-from shopmesh.recsys.ranking.features import INDEX, RANK_CAP, SOURCES, CandidateView, UserView, featurize
+from shopmesh.recsys.ranking.features import INDEX, RANK_CAP, SOURCES, CandidateColumns, UserView, featurize
 
 MAX_CANDIDATES = 1000
 MMR_WINDOW = 100
@@ -35,21 +34,15 @@ _GROUP_EXTRA = {
 
 
 @dataclass
-class RankCandidateIn:
-    """A candidate as requested: the featuriser's view plus what rules look at."""
-
-    view: CandidateView
-    in_stock: bool | None = None
-
-
-@dataclass
 class RankQuery:
     """A Rank request in domain terms."""
 
     catalog_id: str
     user: UserView
-    candidates: list[RankCandidateIn]
+    candidates: CandidateColumns
     surface: str
+    in_stock: Sequence[bool | None] = ()
+    """Per candidate, whether it is in stock (None: unknown); empty: unknown for all."""
     language: str = "en"
     anchor_item_id: str = ""
     experiment_variant: str = ""
@@ -105,9 +98,8 @@ def validate(query: RankQuery, rules: RuleBook) -> None:
         bad.append(FieldViolation("candidates", f"TOO_MANY: {len(query.candidates)} candidates, at most "
                                                 f"{MAX_CANDIDATES}"))
     else:
-        for n, c in enumerate(query.candidates):
-            if not c.view.item_id:
-                bad.append(FieldViolation(f"candidates[{n}].item_id", "REQUIRED: every candidate needs an item id"))
+        for n in [n for n, item in enumerate(query.candidates.item_ids) if not item]:
+            bad.append(FieldViolation(f"candidates[{n}].item_id", "REQUIRED: every candidate needs an item id"))
     lam = query.diversity_lambda
     if lam is not None and not (0.0 <= lam <= 1.0):
         bad.append(FieldViolation("diversity_lambda", "OUT_OF_RANGE: 0 to 1"))
@@ -150,96 +142,95 @@ class RankingEngine:
         rule_set = self.rules.resolve(query.business_rules_id, query.catalog_id)
         assert rule_set is not None  # validate() refused unknown ids
         lam = self.config.default_diversity_lambda if query.diversity_lambda is None else query.diversity_lambda
-        seen: set[str] = set()
-        unique: list[RankCandidateIn] = []
-        for c in query.candidates:
-            if c.view.item_id not in seen:
-                seen.add(c.view.item_id)
-                unique.append(c)
+        cols, in_stock = _unique(query.candidates, query.in_stock)
         result = RankResult([], model.manifest.name, model.manifest.version, lam, rule_set.rule_set_id,
-                            len(query.candidates) - len(unique), 0)
-        if not unique:
+                            len(query.candidates) - len(cols), 0)
+        if not len(cols):
             return result
-        views = [c.view for c in unique]
-        raw = featurize(query.user, views, model.space)
-        filled, result.imputed_feature_count = model.imputer.transform(raw)
-        with torch.no_grad():
-            scores = model.model(torch.from_numpy(filled)).double().numpy()
-        order = self._diversify(model, views, scores, lam)
-        ruled = apply_rules([RuleItem(views[i].item_id, views[i].category_key, unique[i].in_stock) for i in order],
+        filled, result.imputed_feature_count = model.imputer.transform(featurize(query.user, cols, model.space))
+        scores = model.score(filled)
+        order = self._diversify(model, cols, scores, lam)
+        ids, categories = cols.item_ids, cols.category_keys
+        ruled = apply_rules([RuleItem(ids[i], categories[i], in_stock[i] if in_stock else None) for i in order],
                             rule_set, RuleContext(query.experiment_variant, query.surface))
-        limit = query.limit or len(ruled)
-        index = {v.item_id: n for n, v in enumerate(views)}
-        page = [index[item.item_id] for item in ruled[:limit]]
-        drivers = self._drivers(model, filled, scores, page, views)
-        anchors = self._closest_recent(model, query.user, [views[n].item_id for n in page])
-        for position, (item, n) in enumerate(zip(ruled[:limit], page, strict=True)):
-            result.items.append(RankedOut(item.item_id, position, float(scores[n]),
-                                          self._reason(query, model, views[n], drivers[n], anchors[position]),
-                                          item.applied))
+        page_items = ruled[:query.limit or len(ruled)]
+        index = {item: n for n, item in enumerate(ids)}
+        page = np.array([index[item.item_id] for item in page_items], dtype=np.int64)
+        drivers = self._drivers(model, filled, scores, page)
+        anchors = self._closest_recent(model, query.user, [ids[n] for n in page.tolist()])
+        reasons: dict[tuple[str, str, str], Reason] = {}
+        for position, (item, n, driver, anchor) in enumerate(zip(page_items, page.tolist(), drivers, anchors,
+                                                                 strict=True)):
+            kind = self._reason_kind(query, driver)
+            key = (kind, anchor if kind == "SIMILAR_TO_RECENT" else "", categories[n])
+            reason = reasons.get(key)
+            if reason is None:
+                reason = reasons[key] = self._reason(query, model, *key)
+            result.items.append(RankedOut(item.item_id, position, float(scores[n]), reason, item.applied))
         return result
 
-    def _diversify(self, model: RankerArtifact, views: Sequence[CandidateView], scores: np.ndarray,
-                   lam: float) -> np.ndarray:
+    def _diversify(self, model: RankerArtifact, cols: CandidateColumns, scores: np.ndarray, lam: float) -> np.ndarray:
         """MMR over the best MMR_WINDOW by score (the page is picked from them); the rest keep score order."""
         by_score = np.argsort(-scores, kind="stable")
         if lam <= 0:
             return by_score
         window = by_score[:MMR_WINDOW]
-        ids = [views[i].item_id for i in window]
+        ids = [cols.item_ids[i] for i in window.tolist()]
         vectors, known = model.space.rows(ids) if model.space.dimension else (None, None)
-        similarity = similarity_matrix([views[i].category_key for i in window], vectors, known)
+        similarity = similarity_matrix([cols.category_keys[i] for i in window.tolist()], vectors, known)
         picked = window[mmr(scores[window], similarity, lam, self.config.mmr_page)]
         return np.concatenate([picked, by_score[MMR_WINDOW:]])
 
-    def _drivers(self, model: RankerArtifact, x: np.ndarray, scores: np.ndarray, rows: Sequence[int],
-                 views: Sequence[CandidateView]) -> dict[int, str]:
-        """Per row, the source group whose removal lowers its score most (occlusion, one batched forward)."""
-        rows_arr = np.asarray(rows, dtype=np.int64)
+    @staticmethod
+    def _drivers(model: RankerArtifact, x: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> list[str]:
+        """Per row, the source group whose removal lowers its score most ("" when none proposed it).
+
+        Occlusion: each group present in a row is reset to "not proposed" (and its extra features to their
+        fill values), all trials in one batched forward.
+        """
         trials: list[np.ndarray] = []
-        labels: list[tuple[np.ndarray, str]] = []
-        for source in SOURCES:
+        labels: list[tuple[np.ndarray, int]] = []
+        for j, source in enumerate(SOURCES):
             key = source.lower()
-            present = rows_arr[x[rows_arr, INDEX[f"{key}_present"]] > 0]
+            present = np.flatnonzero(x[rows, INDEX[f"{key}_present"]] > 0)
             if not len(present):
                 continue
-            trial = x[present].copy()
+            trial = x[rows[present]].copy()
             trial[:, [INDEX[f"{key}_present"], INDEX[f"{key}_score"], INDEX[f"{key}_score_rel"]]] = 0.0
             trial[:, INDEX[f"{key}_log_rank"]] = math.log1p(RANK_CAP)
             for name in _GROUP_EXTRA.get(source, ()):
                 trial[:, INDEX[name]] = model.imputer.fill[INDEX[name]]
             trials.append(trial)
-            labels.append((present, source))
-        best_drop = np.full(len(scores), -np.inf)
-        best: dict[int, str] = {}
-        if trials:
-            with torch.no_grad():
-                occluded = model.model(torch.from_numpy(np.concatenate(trials))).double().numpy()
-            start = 0
-            for present, source in labels:
-                drops = scores[present] - occluded[start:start + len(present)]
-                start += len(present)
-                for n, drop in zip(present.tolist(), drops.tolist(), strict=True):
-                    if drop > best_drop[n]:
-                        best_drop[n] = drop
-                        best[n] = source
-        return {n: best.get(n, "") for n in rows}
+            labels.append((present, j))
+        if not trials:
+            return [""] * len(rows)
+        occluded = model.score(np.concatenate(trials))
+        drops = np.full((len(rows), len(SOURCES)), -np.inf)
+        start = 0
+        for present, j in labels:
+            drops[present, j] = scores[rows[present]] - occluded[start:start + len(present)]
+            start += len(present)
+        best = np.argmax(drops, axis=1)
+        found = np.isfinite(drops[np.arange(len(rows)), best])
+        return [SOURCES[b] if f else "" for b, f in zip(best.tolist(), found.tolist(), strict=True)]
 
-    def _reason(self, query: RankQuery, model: RankerArtifact, view: CandidateView, driver: str,
-                closest: str) -> Reason:
-        catalog = model.manifest.catalog_id
+    @staticmethod
+    def _reason_kind(query: RankQuery, driver: str) -> str:
         if query.surface == "SIMILAR_ITEMS" and query.anchor_item_id:
-            return render("SIMILAR_TO_ITEM", query.language, catalog, title=model.titles.get(query.anchor_item_id, ""),
-                          anchor_item_id=query.anchor_item_id)
+            return "SIMILAR_TO_ITEM"
         if not query.user.known or not query.user.recent_items:
             kind = GROUP_REASON.get(driver, "POPULAR_WITH_NEW_USERS")
-            if kind in ("SIMILAR_TO_RECENT", "FOR_YOU", "BUY_AGAIN"):
-                kind = "POPULAR_WITH_NEW_USERS"
-        else:
-            kind = GROUP_REASON.get(driver, "FOR_YOU")
-        anchor = closest if kind == "SIMILAR_TO_RECENT" else ""
+            return "POPULAR_WITH_NEW_USERS" if kind in ("SIMILAR_TO_RECENT", "FOR_YOU", "BUY_AGAIN") else kind
+        return GROUP_REASON.get(driver, "FOR_YOU")
+
+    @staticmethod
+    def _reason(query: RankQuery, model: RankerArtifact, kind: str, anchor: str, category_key: str) -> Reason:
+        catalog = model.manifest.catalog_id
+        if kind == "SIMILAR_TO_ITEM":
+            return render(kind, query.language, catalog, title=model.titles.get(query.anchor_item_id, ""),
+                          anchor_item_id=query.anchor_item_id)
         return render(kind, query.language, catalog, title=model.titles.get(anchor, ""), anchor_item_id=anchor,
-                      category_key=view.category_key)
+                      category_key=category_key)
 
     @staticmethod
     def _closest_recent(model: RankerArtifact, user: UserView, item_ids: Sequence[str]) -> list[str]:
@@ -256,3 +247,15 @@ class RankingEngine:
                 best = np.argmax(sims, axis=1)
                 out = [recent[int(b)] if f else recent[0] for b, f in zip(best, found, strict=True)]
         return out
+
+
+def _unique(cols: CandidateColumns, in_stock: Sequence[bool | None]) -> tuple[CandidateColumns, list[bool | None]]:
+    """The first occurrence of each item id, in request order (and the stock flags alongside)."""
+    first: dict[str, int] = {}
+    for n, item in enumerate(cols.item_ids):
+        first.setdefault(item, n)
+    stock = list(in_stock)
+    if len(first) == len(cols):
+        return cols, stock
+    rows = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    return cols.take(rows), [stock[r] for r in rows.tolist()] if stock else []

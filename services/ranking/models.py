@@ -45,14 +45,22 @@ class ModelRegistry:
         self.threads = threads
         self._state: dict[str, CatalogModels] = {c: CatalogModels() for c in catalogs}
         self._lock = threading.Lock()
+        # Version folder -> (its files' stamp, what loading it gave): unchanged folders are not loaded again.
+        self._seen: dict[Path, tuple[tuple[tuple[str, int, int], ...], RankerArtifact | Rejected]] = {}
+        self.changed = False
+        """Whether the last load_all loaded, refused or dropped any version (set by load_all)."""
 
     def load_all(self) -> dict[str, CatalogModels]:
-        """(Re)loads every catalogue's versions; returns the new state."""
+        """Loads new or changed version folders of every catalogue (others are kept as loaded); the new state."""
+        before = set(self._seen)
+        stamps_before = {path: seen[0] for path, seen in self._seen.items()}
         state = {}
         for catalog in self.catalogs:
             state[catalog] = self._load_catalog(catalog)
         with self._lock:
             self._state = state
+        self.changed = set(self._seen) != before or any(
+            stamps_before.get(path) != seen[0] for path, seen in self._seen.items())
         return state
 
     def _load_catalog(self, catalog: str) -> CatalogModels:
@@ -60,20 +68,31 @@ class ModelRegistry:
         base = self.root / artifact_name(catalog)
         folders = sorted((p for p in base.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)) \
             if base.is_dir() else []
+        for gone in [path for path in self._seen if path.parent == base and path not in folders]:
+            del self._seen[gone]
+        promoted_fresh = False
         for folder in folders:
-            try:
-                artifact = load_ranker(folder, self.threads)
-            except (ManifestError, OSError, RuntimeError, ValueError, KeyError) as exc:
-                manifest = _manifest_or_none(folder)
-                models.rejected.append(Rejected(manifest, folder.name, str(exc)))
-                _log.warning("ranking.model_rejected", catalog_id=catalog, version=folder.name, reason=str(exc))
+            stamp = _stamp(folder)
+            seen = self._seen.get(folder)
+            fresh = seen is None or seen[0] != stamp
+            outcome = self._load(catalog, folder) if fresh or seen is None else seen[1]
+            self._seen[folder] = (stamp, outcome)
+            if isinstance(outcome, Rejected):
+                models.rejected.append(outcome)
                 continue
-            models.loaded[artifact.manifest.version] = artifact
-            models.promoted = artifact
-        if models.promoted is not None:
+            models.loaded[outcome.manifest.version] = outcome
+            models.promoted, promoted_fresh = outcome, fresh
+        if models.promoted is not None and promoted_fresh:
             _log.info("ranking.model_loaded", catalog_id=catalog, version=models.promoted.manifest.version,
                       schema_id=models.promoted.manifest.schema_id)
         return models
+
+    def _load(self, catalog: str, folder: Path) -> RankerArtifact | Rejected:
+        try:
+            return load_ranker(folder, self.threads)
+        except (ManifestError, OSError, RuntimeError, ValueError, KeyError) as exc:
+            _log.warning("ranking.model_rejected", catalog_id=catalog, version=folder.name, reason=str(exc))
+            return Rejected(_manifest_or_none(folder), folder.name, str(exc))
 
     def catalog(self, catalog: str) -> CatalogModels | None:
         """A catalogue's versions (None when the catalogue is not configured)."""
@@ -85,6 +104,14 @@ class ModelRegistry:
         """Whether every configured catalogue has a promoted model."""
         with self._lock:
             return bool(self._state) and all(m.promoted is not None for m in self._state.values())
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, size, mtime) of every file in a version folder: a changed or half-written folder loads again."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file()))
+    except OSError:
+        return ()
 
 
 def _manifest_or_none(folder: Path) -> ArtifactManifest | None:

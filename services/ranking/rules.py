@@ -135,14 +135,15 @@ def apply_rules(items: Sequence[RuleItem], rule_set: RuleSet, context: RuleConte
             continue
         for i in hit:
             i.applied.append((rule.rule_id, {"bury": "BURIED", "boost": "BOOSTED", "pin": "PINNED"}[rule.effect]))
+        hit_ids = {id(i) for i in hit}
         if rule.effect == "bury":
-            order = [i for i in order if i not in hit] + hit
+            order = [i for i in order if id(i) not in hit_ids] + hit
         elif rule.effect == "boost":
             for i in hit:
                 at = order.index(i)
                 order.insert(max(0, at - rule.boost_positions), order.pop(at))
         else:
-            rest = [i for i in order if i not in hit]
+            rest = [i for i in order if id(i) not in hit_ids]
             order = rest[:rule.pin_position] + hit + rest[rule.pin_position:]
     if rule_set.max_per_category > 0:
         order = _cap_categories(order, rule_set.page_size, rule_set.max_per_category)

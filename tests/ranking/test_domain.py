@@ -31,6 +31,44 @@ def test_missing_and_nan_values_are_imputed_and_counted() -> None:
     assert count >= 6  # NaN score, its share, popularity x2, trend, price at least
 
 
+def test_the_services_request_path_featurises_exactly_like_training() -> None:
+    """Serving reads RankCandidate messages into columns; training builds CandidateViews: same matrix."""
+    from services.ranking import convert
+    from shopmesh.common.v1 import features_pb2, money_pb2, recommendation_pb2
+    from shopmesh.ranking.v1 import ranking_service_pb2 as pb
+
+    rng = np.random.default_rng(5)
+    numbers = {name: recommendation_pb2.CandidateSource.Value(f"CANDIDATE_SOURCE_{name}")
+               for name in ("USER_VECTOR_ANN", "CO_VISITATION", "TRENDING", "CATEGORY_AFFINITY", "REPURCHASE")}
+    views, messages = [], []
+    for n in range(80):
+        names = rng.choice(sorted(numbers), size=int(rng.integers(0, 4)), replace=False)
+        sources = {str(s): (float(np.float32(rng.normal())) if n % 9 else math.nan, int(rng.integers(0, 1500)))
+                   for s in names}
+        message = pb.RankCandidate(item_id=helpers.item_id(n % helpers.N_ITEMS), retrieval_score=1.0 / (1 + n))
+        for name, (score, rank) in sources.items():
+            message.sources.add(source=numbers[name], score=score, rank=rank)
+        if names.size:  # a repeated source entry counts once, as its first occurrence
+            message.sources.add(source=numbers[str(names[0])], score=99.0, rank=0)
+        view = CandidateView(message.item_id, sources=sources, retrieval_score=message.retrieval_score)
+        if n % 3:
+            message.learned_similarity = view.learned_similarity = float(np.float32(rng.random()))
+        if n % 4:
+            category = helpers.CATEGORIES[n % len(helpers.CATEGORIES)]
+            message.item_features.CopyFrom(features_pb2.ItemFeatures(
+                category_path=category.split("/"), popularity=float(n), trend=1.5, stock_quantity=n % 2,
+                view_to_click_rate=0.25, price=money_pb2.Money(currency_code="USD", amount_micros=2_500_000)))
+            view.category_key, view.popularity, view.trend, view.view_to_click = category, float(n), 1.5, 0.25
+            view.click_to_purchase, view.price = 0.0, 2.5
+        views.append(view)
+        messages.append(message)
+    columns, in_stock = convert.candidates(messages)
+    served = featurize(helpers.user(1, 2, 5), columns, helpers.space())
+    trained = featurize(helpers.user(1, 2, 5), views, helpers.space())
+    assert np.array_equal(served, trained, equal_nan=True), np.argwhere(~np.isclose(served, trained, equal_nan=True))
+    assert in_stock[:5] == [None, True, False, True, None]
+
+
 def test_features_training_never_saw_are_always_the_fill_value() -> None:
     train = np.zeros((4, len(FEATURE_NAMES)), dtype=np.float32)
     train[:, INDEX["text_similarity"]] = np.nan
@@ -125,3 +163,19 @@ def test_artifact_round_trip_and_schema_mismatch_refused(tmp_path: Path) -> None
     write_manifest(folder, replace(manifest, files=files, sha256=payload_digest(files)))
     with pytest.raises(SchemaMismatch, match="user_shoe_size"):
         load_ranker(folder)
+
+
+def test_registry_loads_a_version_once_and_picks_up_new_ones(tmp_path: Path) -> None:
+    from services.ranking.models import ModelRegistry
+
+    helpers.write_artifact(tmp_path, version="1")
+    registry = ModelRegistry(tmp_path, ["movielens"])
+    first = registry.load_all()["movielens"].promoted
+    assert registry.changed and first is not None
+    assert registry.load_all()["movielens"].promoted is first, "an unchanged folder is not loaded again"
+    assert not registry.changed
+    helpers.write_artifact(tmp_path, version="2")
+    models = registry.load_all()["movielens"]
+    assert registry.changed
+    assert models.promoted is not None and models.promoted.manifest.version == "2"
+    assert models.loaded["1"] is first

@@ -58,6 +58,11 @@ class RankerArtifact:
     titles: dict[str, str]
     folder: Path
 
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Model scores (float64) of imputed feature rows (float32, FEATURE_NAMES wide)."""
+        with torch.no_grad():
+            return self.model(torch.from_numpy(x)).double().numpy()
+
 
 class _TritonScores(torch.nn.Module):
     """Triton's batched outputs need a per-row dimension: scores [n] -> [n, 1]."""

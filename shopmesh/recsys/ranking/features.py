@@ -44,6 +44,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 
 SCHEMA_ID = "ranker-features-v1-" + hashlib.sha256(",".join(FEATURE_NAMES).encode()).hexdigest()[:12]
 INDEX = {name: n for n, name in enumerate(FEATURE_NAMES)}
+SOURCE_INDEX = {name: n for n, name in enumerate(SOURCES)}
 
 
 @dataclass
@@ -95,6 +96,77 @@ class CandidateView:
     price: float | None = None
 
 
+@dataclass
+class CandidateColumns:
+    """Candidates as columns, one array per field: what `featurize` reads.
+
+    The service fills these straight from a RankRequest (no object per candidate); training and tests build
+    them from `CandidateView`s with `of`. Float columns hold NaN where a value is unknown.
+
+    Attributes:
+        item_ids / category_keys: Per candidate ("" when the category is unknown).
+        source_present: (n, len(SOURCES)) bool, whether each featured source proposed the candidate.
+        source_score / source_rank: (n, len(SOURCES)) float64; 0 and RANK_CAP where not proposed.
+        source_count: (n,) distinct sources (featured or not) that proposed it.
+        retrieval_score ... price: (n,) float64 per CandidateView field.
+    """
+
+    item_ids: list[str]
+    category_keys: list[str]
+    source_present: np.ndarray
+    source_score: np.ndarray
+    source_rank: np.ndarray
+    source_count: np.ndarray
+    retrieval_score: np.ndarray
+    learned_similarity: np.ndarray
+    text_similarity: np.ndarray
+    popularity: np.ndarray
+    trend: np.ndarray
+    view_to_click: np.ndarray
+    click_to_purchase: np.ndarray
+    price: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    @classmethod
+    def empty(cls, n: int) -> CandidateColumns:
+        """n candidates with nothing known yet (ids and categories empty, values NaN, no sources)."""
+        width = len(SOURCES)
+        return cls([""] * n, [""] * n, np.zeros((n, width), dtype=bool), np.zeros((n, width)),
+                   np.full((n, width), float(RANK_CAP)), np.zeros(n),
+                   *(np.full(n, np.nan) for _ in _VALUE_FIELDS))
+
+    @classmethod
+    def of(cls, views: Sequence[CandidateView]) -> CandidateColumns:
+        """The columns of CandidateViews (same order)."""
+        out = cls.empty(len(views))
+        for n, c in enumerate(views):
+            out.item_ids[n] = c.item_id
+            out.category_keys[n] = c.category_key
+            out.source_count[n] = len(c.sources)
+            for name, (score, rank) in c.sources.items():
+                j = SOURCE_INDEX.get(name)
+                if j is not None:
+                    out.source_present[n, j] = True
+                    out.source_score[n, j] = score
+                    out.source_rank[n, j] = rank
+            for name in _VALUE_FIELDS:
+                getattr(out, name)[n] = _opt(getattr(c, name))
+        return out
+
+    def take(self, rows: np.ndarray) -> CandidateColumns:
+        """The candidates at rows, in that order."""
+        picked = rows.tolist()
+        return CandidateColumns([self.item_ids[r] for r in picked], [self.category_keys[r] for r in picked],
+                                self.source_present[rows], self.source_score[rows], self.source_rank[rows],
+                                self.source_count[rows], *(getattr(self, name)[rows] for name in _VALUE_FIELDS))
+
+
+_VALUE_FIELDS = ("retrieval_score", "learned_similarity", "text_similarity", "popularity", "trend", "view_to_click",
+                 "click_to_purchase", "price")
+
+
 class ItemSpace:
     """Unit item vectors by item id (the artifact's learned space) for similarity features, MMR and reasons."""
 
@@ -132,79 +204,82 @@ def _opt(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def featurize(user: UserView, candidates: Sequence[CandidateView], space: ItemSpace = EMPTY_SPACE) -> np.ndarray:
+def featurize(user: UserView, candidates: CandidateColumns | Sequence[CandidateView],
+              space: ItemSpace = EMPTY_SPACE) -> np.ndarray:
     """The raw feature matrix (candidates x FEATURE_NAMES), NaN where a value is missing.
 
     Args:
         user: The user's features.
-        candidates: Candidates in retrieval order (position is a feature).
+        candidates: Candidates in retrieval order (position is a feature), as columns or views.
         space: Item vectors for the similarity features; items it lacks get NaN there.
     """
-    n = len(candidates)
+    c = candidates if isinstance(candidates, CandidateColumns) else CandidateColumns.of(candidates)
+    n = len(c)
     x = np.full((n, len(FEATURE_NAMES)), np.nan, dtype=np.float64)
     if n == 0:
         return x.astype(np.float32)
     col = INDEX
-    retrieval = np.array([_opt(c.retrieval_score) for c in candidates])
-    x[:, col["retrieval_score"]] = retrieval
-    x[:, col["retrieval_score_rel"]] = _rel(retrieval)
+    x[:, col["retrieval_score"]] = c.retrieval_score
+    x[:, col["retrieval_score_rel"]] = _rel(c.retrieval_score)
     x[:, col["retrieval_log_position"]] = np.log1p(np.arange(n))
-    x[:, col["source_count"]] = [len(c.sources) for c in candidates]
-    for source in SOURCES:
+    x[:, col["source_count"]] = c.source_count
+    log_rank = np.log1p(np.clip(c.source_rank, 0, RANK_CAP))
+    for j, source in enumerate(SOURCES):
         key = source.lower()
-        present = np.array([source in c.sources for c in candidates])
-        score = np.array([c.sources[source][0] if source in c.sources else 0.0 for c in candidates], dtype=np.float64)
-        rank = np.array([c.sources[source][1] if source in c.sources else RANK_CAP for c in candidates],
-                        dtype=np.float64)
-        x[:, col[f"{key}_present"]] = present
-        x[:, col[f"{key}_score"]] = score
-        x[:, col[f"{key}_score_rel"]] = _rel(score)
-        x[:, col[f"{key}_log_rank"]] = np.log1p(np.clip(rank, 0, RANK_CAP))
-    x[:, col["learned_similarity"]] = [_opt(c.learned_similarity) for c in candidates]
-    x[:, col["text_similarity"]] = [_opt(c.text_similarity) for c in candidates]
-    _similarity_features(x, user, candidates, space)
-    popularity = np.array([_opt(c.popularity) for c in candidates])
-    x[:, col["item_log_popularity"]] = np.log1p(np.maximum(popularity, 0.0))
-    x[:, col["item_popularity_rel"]] = _rel(popularity)
-    x[:, col["item_trend"]] = [_opt(c.trend) for c in candidates]
-    x[:, col["item_view_to_click"]] = [_opt(c.view_to_click) for c in candidates]
-    x[:, col["item_click_to_purchase"]] = [_opt(c.click_to_purchase) for c in candidates]
-    price = np.array([_opt(c.price) for c in candidates])
-    x[:, col["item_log_price"]] = np.log1p(np.maximum(price, 0.0))
+        x[:, col[f"{key}_present"]] = c.source_present[:, j]
+        x[:, col[f"{key}_score"]] = c.source_score[:, j]
+        x[:, col[f"{key}_score_rel"]] = _rel(c.source_score[:, j])
+        x[:, col[f"{key}_log_rank"]] = log_rank[:, j]
+    x[:, col["learned_similarity"]] = c.learned_similarity
+    x[:, col["text_similarity"]] = c.text_similarity
+    _similarity_features(x, user, c.item_ids, space)
+    x[:, col["item_log_popularity"]] = np.log1p(np.maximum(c.popularity, 0.0))
+    x[:, col["item_popularity_rel"]] = _rel(c.popularity)
+    x[:, col["item_trend"]] = c.trend
+    x[:, col["item_view_to_click"]] = c.view_to_click
+    x[:, col["item_click_to_purchase"]] = c.click_to_purchase
+    x[:, col["item_log_price"]] = np.log1p(np.maximum(c.price, 0.0))
     if user.known:
-        _user_features(x, user, candidates)
+        _user_features(x, user, c)
     return x.astype(np.float32)
 
 
-def _similarity_features(x: np.ndarray, user: UserView, candidates: Sequence[CandidateView],
-                         space: ItemSpace) -> None:
+def _similarity_features(x: np.ndarray, user: UserView, item_ids: Sequence[str], space: ItemSpace) -> None:
     if not space.dimension or not user.known:
         return
     recent, recent_known = space.rows(list(user.recent_items[:RECENT_FOR_SIMILARITY]))
     recent = recent[recent_known]
     if not len(recent):
         return
-    vectors, known = space.rows([c.item_id for c in candidates])
-    sims = vectors @ recent.T
-    x[known, INDEX["recent_max_similarity"]] = sims[known].max(axis=1)
-    x[known, INDEX["recent_mean_similarity"]] = sims[known].mean(axis=1)
+    vectors, known = space.rows(item_ids)
+    sims = (vectors @ recent.T)[known]
+    x[known, INDEX["recent_max_similarity"]] = sims.max(axis=1)
+    x[known, INDEX["recent_mean_similarity"]] = sims.mean(axis=1)
 
 
-def _user_features(x: np.ndarray, user: UserView, candidates: Sequence[CandidateView]) -> None:
+def _user_features(x: np.ndarray, user: UserView, c: CandidateColumns) -> None:
     col = INDEX
     x[:, col["user_log_events"]] = math.log1p(user.total_events) if user.total_events is not None else math.nan
     x[:, col["user_days_since_active"]] = ((user.as_of_s - user.last_active_s) / SECONDS_PER_DAY
                                            if user.last_active_s is not None else math.nan)
     ranked = sorted(user.category_affinities.items(), key=lambda kv: -kv[1])
     position = {key: n for n, (key, _) in enumerate(ranked)}
-    for n, c in enumerate(candidates):
-        if c.category_key:
-            x[n, col["user_category_affinity"]] = user.category_affinities.get(c.category_key, 0.0)
-            x[n, col["user_category_rank"]] = math.log1p(position.get(c.category_key, RANK_CAP))
-        bought = user.purchases.get(c.item_id)
-        x[n, col["user_log_purchase_count"]] = math.log1p(bought[0]) if bought else 0.0
-        x[n, col["user_days_since_purchase"]] = ((user.as_of_s - bought[1]) / SECONDS_PER_DAY if bought
-                                                 else 10_000.0)
+    affinities = user.category_affinities
+    has_category = np.array([bool(k) for k in c.category_keys])
+    affinity = np.array([affinities.get(k, 0.0) for k in c.category_keys], dtype=np.float64)
+    category_rank = np.log1p(np.array([position.get(k, RANK_CAP) for k in c.category_keys], dtype=np.float64))
+    x[has_category, col["user_category_affinity"]] = affinity[has_category]
+    x[has_category, col["user_category_rank"]] = category_rank[has_category]
+    count = np.zeros(len(c))
+    days = np.full(len(c), 10_000.0)
+    if user.purchases:
+        for n, item in enumerate(c.item_ids):
+            bought = user.purchases.get(item)
+            if bought:
+                count[n] = math.log1p(bought[0])
+                days[n] = (user.as_of_s - bought[1]) / SECONDS_PER_DAY
+    x[:, col["user_log_purchase_count"]] = count
+    x[:, col["user_days_since_purchase"]] = days
 
 
 @dataclass
