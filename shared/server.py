@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Protocol, TypeVar
@@ -185,6 +186,17 @@ class StartStop(Protocol):
 AppT = TypeVar("AppT", bound=StartStop)
 
 
+def freeze_heap() -> None:
+    """Moves every object alive now out of the collector's generations (`gc.freeze`).
+
+    Call it once long-lived state (catalogues, indexes, models) is loaded: otherwise every full collection
+    re-scans those objects, a pause of 100-200 ms on the event loop that shows up as the p99 of requests.
+    The collection first makes what is already garbage go, so it is not frozen with the rest.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run_app(settings: ServiceSettings, build: Callable[[], AppT], *,
             after_start: Callable[[AppT], None] | None = None,
             signals: Mapping[signal.Signals, Callable[[AppT], None]] | None = None) -> None:
@@ -193,7 +205,7 @@ def run_app(settings: ServiceSettings, build: Callable[[], AppT], *,
     Args:
         settings: The service's settings (name, log level, CPU threads).
         build: Makes the app; called inside the event loop, after the thread caps.
-        after_start: Runs once the app has started (e.g. freezing long-lived objects out of the collector).
+        after_start: Runs once the app has started (after `freeze_heap`, which run_app calls then).
         signals: Extra signal handlers besides SIGTERM/SIGINT, which stop the app (e.g. SIGHUP: reload content).
     """
     from shared.logging import configure_logging
@@ -211,6 +223,7 @@ def run_app(settings: ServiceSettings, build: Callable[[], AppT], *,
         for sig, handler in (signals or {}).items():
             loop.add_signal_handler(sig, handler, app)
         await app.start()
+        freeze_heap()
         if after_start is not None:
             after_start(app)
         await stop.wait()

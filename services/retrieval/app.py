@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 
 from services.retrieval.engine import RetrievalEngine
 from services.retrieval.policy import policy_for
@@ -14,7 +13,7 @@ from services.retrieval.servicer import SERVICE_NAME, RetrievalServicer, add_to_
 from services.retrieval.settings import RetrievalSettings
 from shared.channels import ChannelFactory
 from shared.logging import get_logger
-from shared.server import ServiceHost
+from shared.server import ServiceHost, freeze_heap
 
 log = get_logger("services.retrieval")
 
@@ -42,10 +41,7 @@ class RetrievalApp:
             log.info("retrieval.snapshot", catalog_id=status.catalog_id, version=status.version, state=status.state,
                      reason=status.reason)
         if changed:
-            # A snapshot is hundreds of thousands of long-lived objects; left in the collector's generations,
-            # every full collection re-scans them and shows up as p99 spikes. Freeze what is loaded now.
-            gc.collect()
-            gc.freeze()
+            freeze_heap()  # a snapshot is hundreds of thousands of long-lived objects
         await self.host.set_ready(self.registry.ready)
 
     def bootstrap(self) -> None:
