@@ -6,9 +6,9 @@ catalogue and the first ratings replayed as events (`shopmesh data load`).
 
 - user features: GetUserFeatures of a random MovieLens user, one call in flight.
   Baseline: redis-py (sync, hiredis) sending the service's own read, the EVALSHA that returns the user's
-  serving record, for the same user.
+  serving record (features_redis._READ_NAMED), for the same user.
 - item features: GetItemFeatures of 200 random items, one call in flight.
-  Baseline: redis-py sending the service's own read of the same 200 items (one EVALSHA over 200 keys).
+  Baseline: redis-py sending the service's own read of the same 200 items (one EVALSHA naming 200 ids).
   A second baseline, `naive`, is one pipeline of the 200 HGETALLs plus JSON decoding of the states, what a
   reader of the fold's states (the service before serving records) fetched.
 - ingest: IngestEvents in batches of 500 new events, 4 calls in flight, committed to the PostgreSQL log.
@@ -105,35 +105,36 @@ async def grpc_ingest(stub: pb_grpc.ProfileServiceStub, batches: list[pb.IngestE
     return len(batches) * BATCH / (time.perf_counter() - started)
 
 
-def _read_records(client: redis.Redis) -> Callable[[list[str]], list[bytes | None]]:
-    """The service's own read (features_redis._READ_RECORDS), on a sync redis-py client."""
+def _read_records(client: redis.Redis, prefix: str) -> Callable[[list[str]], list[bytes | None]]:
+    """The service's own read (features_redis._READ_NAMED: one EVALSHA, the ids as one argument), on a sync
+    redis-py client."""
     from services.profile.feature_store import STATE_VERSION
-    from services.profile.features_redis import _READ_RECORDS
+    from services.profile.features_redis import _READ_NAMED
 
-    sha = client.script_load(_READ_RECORDS)
+    sha = client.script_load(_READ_NAMED)
 
-    def read(names: list[str]) -> list[bytes | None]:  # None: no events yet (the service answers "missing")
-        rows: Any = client.evalsha(sha, len(names), *names, STATE_VERSION)
+    def read(ids: list[str]) -> list[bytes | None]:  # None: no events yet (the service answers "missing")
+        rows: Any = client.evalsha(sha, 0, prefix, STATE_VERSION, " ".join(ids))
         return list(rows)
     return read
 
 
 def raw_user(client: redis.Redis, prefix: str, users: list[str]) -> list[float]:
-    read = _read_records(client)
+    read = _read_records(client, f"{prefix}u:movielens:")
     out = []
     for user in users:
         started = time.perf_counter()
-        read([f"{prefix}u:movielens:{user}"])
+        read([user])
         out.append((time.perf_counter() - started) * 1000)
     return out
 
 
 def raw_items(client: redis.Redis, prefix: str, batches: list[list[str]]) -> list[float]:
-    read = _read_records(client)
+    read = _read_records(client, f"{prefix}i:movielens:")
     out = []
     for ids in batches:
         started = time.perf_counter()
-        read([f"{prefix}i:movielens:{item}" for item in ids])
+        read(ids)
         out.append((time.perf_counter() - started) * 1000)
     return out
 

@@ -12,13 +12,12 @@ from services.profile.feature_store import FeatureStore
 from services.profile.features import FeatureConfig
 from services.profile.order_service import OrderService
 from services.profile.service import Policy, ProfileService
-from services.profile.servicer import SERVICE_NAME, ProfileServicer
+from services.profile.servicer import SERVICE_NAME, ProfileServicer, add_to_server
 from services.profile.settings import ProfileDataSettings, ProfileSettings, StoreSettings
 from services.profile.store import AsyncStore, SqlStore
 from services.profile.vault_client import VaultClient
 from shared.channels import ChannelFactory
 from shared.server import ServiceHost
-from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 
 
 def open_log_store(stores: StoreSettings) -> AsyncStore:
@@ -76,8 +75,12 @@ class ProfileApp:
 
 
 def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, default_catalog: str, *,
-                  wall_clock: bool = False, verifier: VaultClient | None = None) -> ProfileService:
-    """The domain service over the configured stores (also used by the CLI, without gRPC)."""
+                  wall_clock: bool = False, verifier: VaultClient | None = None,
+                  fold_process: bool = False) -> ProfileService:
+    """The domain service over the configured stores (also used by the CLI, without gRPC).
+
+    `fold_process` (PostgreSQL + Redis only) runs the feature fold in a child process (fold_process.py).
+    """
     log_store = open_log_store(stores)
     writers = None
     if stores.postgres_dsn:  # SQLite has one writer at a time anyway; PostgreSQL writes partitions in parallel
@@ -86,7 +89,13 @@ def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, 
         writers = [AsyncLogWriter(stores.postgres_dsn, stores.postgres_schema) for _ in range(stores.log_writers)]
     catalogue = Catalogue(default_catalog)
     clock = (lambda: int(time.time() * 1e6)) if wall_clock else None
-    engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock=clock)
+    process = None
+    if fold_process and stores.postgres_dsn and stores.redis_url:
+        from services.profile.fold_process import FoldProcess
+
+        process = FoldProcess(stores, config, default_catalog)
+    engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock=clock,
+                           fold_process=process)
     service = ProfileService(log_store, engine, catalogue, policy, verifier=verifier,
                              log_writers=[w.append_consented for w in writers] if writers else None)
     service.closers = [w.close for w in writers or []]
@@ -108,11 +117,12 @@ def build(settings: ProfileSettings) -> ProfileApp:
     vault = VaultClient(channels, settings.vault_address, settings.vault_timeout_ms / 1000)
     service = build_service(settings.stores(), settings.feature_config(), policy_of(settings),
                             settings.default_catalog, wall_clock=settings.online_clock == "wall",
-                            verifier=vault if settings.verify_tokens_with_vault else None)
+                            verifier=vault if settings.verify_tokens_with_vault else None,
+                            fold_process=settings.fold_process)
     orders = OrderService(service.store, frozenset(settings.order_feeds), frozenset(settings.order_systems),
                           tombstones=service.tombstones)
     servicer = ProfileServicer(service, orders)
-    host = ServiceHost(settings, lambda server: pb_grpc.add_ProfileServiceServicer_to_server(servicer, server),
+    host = ServiceHost(settings, lambda server: add_to_server(servicer, server),
                        [SERVICE_NAME])
     return ProfileApp(host, servicer, service, channels)
 

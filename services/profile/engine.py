@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from services.profile.catalogue import Catalogue
 from services.profile.feature_store import EntityKey, FeatureStore, ItemRow, StateFields, UserRow
@@ -31,10 +32,13 @@ from services.profile.features import (
     read_item_dump,
     read_user,
 )
-from services.profile.model import Event
+from services.profile.model import Event, Item
 from services.profile.served import ItemReader, item_record, user_features, user_record
 from services.profile.store import AsyncStore, EventQuery
 from shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from services.profile.fold_process import FoldProcess
 
 log = get_logger(__name__)
 REBUILDING = -1
@@ -104,10 +108,13 @@ class FeatureEngine:
         config: feature definitions.
         clock: None for the event-time watermark, else a function returning "now" in microseconds.
         cache_size: users and items whose latest state the fold keeps in memory (each).
+        fold_process: run the write path in this child process (fold_process.py) instead of on this event
+            loop: `submit` sends it the committed events, `drain` and the watermarks follow its reports.
     """
 
     def __init__(self, log_store: AsyncStore, features: FeatureStore, catalogue: Catalogue, config: FeatureConfig,
-                 *, clock: Callable[[], int] | None = None, cache_size: int = 100_000):
+                 *, clock: Callable[[], int] | None = None, cache_size: int = 100_000,
+                 fold_process: FoldProcess | None = None):
         self._log = log_store
         self.features = features
         self._catalogue = catalogue
@@ -126,11 +133,30 @@ class FeatureEngine:
         self._cache_size = cache_size
         self.item_reader = ItemReader(config)
         self._apply_s = 0.0
+        self.on_applied: Callable[[dict[int, int], dict[str, int]], None] | None = None
+        """Called after each applied window with the applied sequences and watermarks (the child's reports)."""
+        self._process = fold_process
+        self._submitted: dict[int, int] = {}
+        self._reported = asyncio.Condition()
+
+    @property
+    def applied(self) -> dict[int, int]:
+        """Per log partition, the sequence up to which events are in the feature store."""
+        return self._applied
+
+    @property
+    def watermarks(self) -> dict[str, int]:
+        """Per catalogue, the latest event time applied."""
+        return self._watermarks
 
     # --- write path -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Catches up with the log (or rebuilds after an interrupted rebuild), then applies new events."""
+        if self._process is not None:  # the child does both, and reports when it has caught up
+            self._process.on_report = self._on_report
+            await self._process.start()
+            return
         applied = await self.features.applied_sequences()
         if applied.get(REBUILDING):
             log.warning("features.rebuild_interrupted")
@@ -143,6 +169,8 @@ class FeatureEngine:
     async def stop(self) -> None:
         """Applies what is queued, then stops the background task."""
         await self.drain()
+        if self._process is not None:
+            await self._process.stop()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -150,13 +178,34 @@ class FeatureEngine:
 
     def submit(self, events: list[Event]) -> None:
         """Queues committed events (with their sequences) for the background fold."""
-        if events:
+        if events and self._process is not None:
+            for e in events:
+                if e.sequence > self._submitted.get(e.log_partition, 0):
+                    self._submitted[e.log_partition] = e.sequence
+            self._process.send("events", events)
+        elif events:
             self._idle.clear()
             self._queue.put_nowait(events)
 
     async def drain(self) -> None:
         """Waits until every submitted event is applied."""
-        await self._idle.wait()
+        if self._process is None:
+            await self._idle.wait()
+            return
+        async with self._reported:
+            await self._reported.wait_for(
+                lambda: all(self._applied.get(p, 0) >= s for p, s in self._submitted.items()))
+
+    def _on_report(self, applied: dict[int, int], watermarks: dict[str, int]) -> None:
+        self._applied = applied
+        for catalog, t in watermarks.items():
+            if t > self._watermarks.get(catalog, 0):
+                self._watermarks[catalog] = t
+
+        async def notify() -> None:
+            async with self._reported:
+                self._reported.notify_all()
+        asyncio.get_running_loop().create_task(notify())
 
     async def _run(self) -> None:
         while True:
@@ -205,6 +254,8 @@ class FeatureEngine:
         for e in events:
             if e.event_time_us > self._watermarks.get(e.catalog_id, 0):
                 self._watermarks[e.catalog_id] = e.event_time_us
+        if self.on_applied is not None:
+            self.on_applied(dict(applied), dict(self._watermarks))
 
     async def _load(self, users: dict[EntityKey, UserState], user_keys: list[EntityKey],
                     items: dict[EntityKey, ItemState], item_keys: list[EntityKey]) -> None:
@@ -225,12 +276,31 @@ class FeatureEngine:
 
     def forget(self, user_id: str | None = None) -> None:
         """Drops cached states: one user's, or all of them."""
+        if self._process is not None:
+            self._process.send("forget", user_id)
         if user_id is None:
             self._users.clear()
             self._items.clear()
             return
         for key in [k for k in self._users if k[1] == user_id]:
             del self._users[key]
+
+    def forget_items(self, keys: Iterable[EntityKey]) -> None:
+        """Drops these items' cached states (their records were rewritten behind the fold)."""
+        keys = list(keys)
+        if self._process is not None:
+            self._process.send("forget_items", keys)
+        for key in keys:
+            self._items.pop(key, None)
+
+    def reset_applied(self, applied: dict[int, int]) -> None:
+        """Takes the applied sequences a rebuild wrote as this fold's own."""
+        self._applied = dict(applied)
+
+    def items_changed(self, items: list[Item]) -> None:
+        """Catalogue upserts (the shared catalogue already has them; a fold process gets them in order)."""
+        if self._process is not None:
+            self._process.send("items", items)
 
     async def catch_up(self) -> int:
         """Applies every logged event beyond each partition's applied sequence; returns how many."""
@@ -278,6 +348,8 @@ class FeatureEngine:
         applied = {p: snapshot for p in await self._log.call(self._log.sync.partitions)}
         await self.features.write({}, {}, {REBUILDING: 0, **applied})
         self._applied = applied
+        if self._process is not None:
+            self._process.send("reset", applied)
         return count, len(users), len(items)
 
     async def recompute_items(self, keys: list[EntityKey]) -> None:
@@ -291,9 +363,9 @@ class FeatureEngine:
                 events = await self._log.call(self._log.sync.item_events, catalog, chunk, 2**62)
                 items = fold(events, self.config, self._catalogue, {}, {}).items
                 states = {(catalog, i): items.get((catalog, i)) or ItemState.empty(self.config) for i in chunk}
-                for key in states:
-                    self._items.pop(key, None)
-                await self.features.write({}, item_rows(states.items()), self._applied)
+                self.forget_items(states)
+                # A fold process keeps the applied sequences itself (this process only knows its last report).
+                await self.features.write({}, item_rows(states.items()), {} if self._process else self._applied)
 
     # --- reads ----------------------------------------------------------------------------------------------
 
@@ -343,11 +415,13 @@ class FeatureEngine:
         return now, user_features(record, user_id, catalog_id, max(now, 0))
 
     async def served_items(self, catalog_id: str, item_ids: list[str]) -> tuple[int, list[bytes]]:
-        """(now, ItemFeatures behaviour fields as wire bytes per item in request order): the serving read."""
+        """(now, serving record per item in request order, the empty record for items without events): the
+        serving read, one fetch; `served.ItemEntries` evaluates the records at now."""
         now = await self.now_us(catalog_id)
         raws = await self.features.read_item_records([(catalog_id, i) for i in item_ids])
-        reader = self.item_reader
-        return now, [reader.features(self._item_record(raw), now) for raw in raws]
+        empty = self.item_reader.empty
+        return now, [raw if isinstance(raw, bytes) else empty if raw is None else self._item_record(raw)
+                     for raw in raws]
 
     def _item_record(self, raw: bytes | StateFields | None) -> bytes:
         if raw is None:

@@ -36,7 +36,7 @@ from services.profile.feature_store import (
     decode_state,
     encode_state,
 )
-from services.profile.served import is_record
+from services.profile.served import RECORD_VERSION
 from services.profile.store import StoreUnavailable
 
 R = TypeVar("R")
@@ -51,6 +51,23 @@ for i, key in ipairs(KEYS) do
 end
 return out
 """
+_READ_NAMED = """
+local out = {}
+local i = 0
+for name in string.gmatch(ARGV[3], '%S+') do
+  i = i + 1
+  local key = ARGV[1] .. name
+  local record = redis.call('HGET', key, 'r')
+  if not record and redis.call('HGET', key, 'v') == ARGV[2] then
+    record = redis.call('HGET', key, 's')
+  end
+  out[i] = record or false
+end
+return out
+"""
+"""_READ_RECORDS for entities of one kind and catalogue, their ids sent as one space-separated argument: the
+client then packs five arguments instead of one per key (ids never hold spaces: model.ID_PATTERN). The keys
+are not declared, so this needs a standalone Redis (as does a multi-key read of hashes without hash tags)."""
 
 
 class RedisFeatureStore:
@@ -68,6 +85,7 @@ class RedisFeatureStore:
                                                socket_connect_timeout=5.0)
         self._p = prefix
         self._read_records_sha = hashlib.sha1(_READ_RECORDS.encode()).hexdigest()
+        self._read_named_sha = hashlib.sha1(_READ_NAMED.encode()).hexdigest()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile-redis")
 
     async def _call(self, work: Callable[[], R]) -> R:
@@ -103,24 +121,33 @@ class RedisFeatureStore:
         """States of these items, in order (one pipelined round trip)."""
         return await self._read([self._item_key(k) for k in keys])
 
-    async def _read_records(self, names: list[str]) -> list[bytes | StateFields | None]:
+    async def _eval(self, sha: str, script: str, *args: Any) -> Any:
         try:
             try:
-                rows: Any = await self._reader.evalsha(self._read_records_sha, len(names), *names, STATE_VERSION)
+                return await self._reader.evalsha(sha, *args)
             except NoScriptError:  # a restarted or flushed Redis: load the script and ask again
-                await self._reader.script_load(_READ_RECORDS)
-                rows = await self._reader.evalsha(self._read_records_sha, len(names), *names, STATE_VERSION)
+                await self._reader.script_load(script)
+                return await self._reader.evalsha(sha, *args)
         except (redis.RedisError, OSError) as exc:
             raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}") from exc
-        return [None if not raw else raw if is_record(raw) else decode_state(raw) for raw in rows]
+
+    async def _read_records(self, kind: str, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
+        catalogs = {k[0] for k in keys}
+        if len(catalogs) == 1:
+            rows = await self._eval(self._read_named_sha, _READ_NAMED, 0, f"{self._p}{kind}:{keys[0][0]}:",
+                                    STATE_VERSION, " ".join([k[1] for k in keys]))
+        else:
+            names = [f"{self._p}{kind}:{c}:{e}" for c, e in keys]
+            rows = await self._eval(self._read_records_sha, _READ_RECORDS, len(names), *names, STATE_VERSION)
+        return [None if not raw else raw if raw[0] == RECORD_VERSION else decode_state(raw) for raw in rows]
 
     async def read_user_records(self, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
         """Serving records of these users, in order (one EVALSHA)."""
-        return await self._read_records([self._user_key(k) for k in keys])
+        return await self._read_records("u", keys)
 
     async def read_item_records(self, keys: list[EntityKey]) -> list[bytes | StateFields | None]:
         """Serving records of these items, in order (one EVALSHA)."""
-        return await self._read_records([self._item_key(k) for k in keys])
+        return await self._read_records("i", keys)
 
     def _write_sync(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
                     applied: dict[int, int]) -> None:

@@ -236,6 +236,7 @@ class ProfileService:
             raise invalid(violations)
         result = await self._db(self.store.sync.upsert_items, items, self._wall())
         self.catalogue.load(items)
+        self.engine.items_changed(items)
         return result
 
     # --- event log ------------------------------------------------------------------------------------------
@@ -378,19 +379,22 @@ class ProfileService:
         return catalog, now, encoded
 
     async def served_item_features(self, catalog_id: str, item_ids: list[str]
-                                   ) -> tuple[int, list[tuple[Item | None, bytes]]]:
-        """The serving read of `item_features` at "now": (as_of, [(item or None when unknown, ItemFeatures
-        behaviour fields as wire bytes)]) in request order."""
+                                   ) -> tuple[str, int, list[Item | None], list[bytes | None]]:
+        """The serving read of `item_features` at "now": (catalog, as_of, items in request order (None when
+        unknown), their serving records (None for unknown items))."""
         self._check_ids(item_ids, "item_ids")
         catalog = self._catalog(catalog_id)
-        items = [self.catalogue.get(catalog, i) for i in item_ids]
+        get = self.catalogue.items_of(catalog).get
+        items = [get(i) for i in item_ids]
         known = [i for i, item in zip(item_ids, items, strict=True) if item is not None]
         try:
-            now, values = await self.engine.served_items(catalog, known) if known else (0, [])
+            now, records = await self.engine.served_items(catalog, known) if known else (0, [])
         except StoreUnavailable as exc:
             raise Unavailable("the profile database is unreachable; retry with backoff") from exc
-        by_id = dict(zip(known, values, strict=True))
-        return now, [(item, by_id.get(i, b"")) for i, item in zip(item_ids, items, strict=True)]
+        if len(known) == len(item_ids):
+            return catalog, now, items, list(records)
+        found = iter(records)
+        return catalog, now, items, [None if item is None else next(found) for item in items]
 
     async def popular_items(self, catalog_id: str, category_prefix: str, limit: int,
                             include_out_of_stock: bool) -> tuple[int, list[tuple[str, float]]]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import grpc
+from google.protobuf import message_factory
 from grpc.aio import ServicerContext as Ctx
 
 from services.profile import convert
@@ -12,7 +14,7 @@ from services.profile.convert import opt_ts, us_to_ts
 from services.profile.convert_orders import order_event_from_pb, order_to_pb, outbox_to_pb, points_to_pb, refund_to_pb
 from services.profile.model import Item
 from services.profile.order_service import ADDRESS_CHANGE, CANCELLATION, OrderService
-from services.profile.served import delimited, items_response, timestamp
+from services.profile.served import ItemEntries, delimited
 from services.profile.service import ProfileService
 from services.profile.store import EventQuery
 from shared.context import current_caller
@@ -22,6 +24,33 @@ from shopmesh.profile.v1 import profile_service_pb2 as pb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ProfileService"].full_name
+_WIRE_REPLIES = frozenset({"GetUserFeatures", "GetItemFeatures"})
+"""Methods whose serving reads return the reply already as wire bytes (joined from pre-encoded records)."""
+
+
+def _wire_or_message(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    def serializer(reply: Any) -> bytes:
+        return reply if isinstance(reply, bytes) else serialize(reply)
+    return serializer
+
+
+def add_to_server(servicer: ProfileServicer, server: grpc.aio.Server) -> None:
+    """Registers the servicer like the generated `add_ProfileServiceServicer_to_server`, except that the
+    feature reads may return their reply as wire bytes, which the server then sends as they are (no parse
+    into a message and serialisation again of up to 1,000 items)."""
+    handlers = {}
+    for method in pb.DESCRIPTOR.services_by_name["ProfileService"].methods:
+        if method.client_streaming:  # none today; the handlers below would be wrong for one
+            raise TypeError(f"{method.name}: client streaming is not registered here")
+        request = message_factory.GetMessageClass(method.input_type)
+        response = message_factory.GetMessageClass(method.output_type)
+        serialize = response.SerializeToString
+        make = grpc.unary_stream_rpc_method_handler if method.server_streaming else grpc.unary_unary_rpc_method_handler
+        handlers[method.name] = make(getattr(servicer, method.name), request_deserializer=request.FromString,
+                                     response_serializer=_wire_or_message(serialize) if method.name in _WIRE_REPLIES
+                                     else serialize)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+    server.add_registered_method_handlers(SERVICE_NAME, handlers)
 
 
 def _context_user() -> str | None:
@@ -36,6 +65,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         self.orders = orders
         self._templates: dict[tuple[str, str], tuple[int, features_pb2.ItemFeatures]] = {}
         self._encoded_templates: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._item_entries = ItemEntries(service.engine.item_reader, self._encoded_template)
 
     def _template(self, item: Item) -> features_pb2.ItemFeatures:
         key = (item.catalog_id, item.item_id)
@@ -101,9 +131,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
             if encoded is None:
                 return pb.GetUserFeaturesResponse(
                     missing=True, features=convert.user_features_to_pb(request.user_id, catalog, now, None))
-            reply = pb.GetUserFeaturesResponse()
-            reply.features.MergeFromString(encoded)
-            return reply
+            return delimited(0x12, encoded)  # type: ignore[return-value]  # the reply's wire bytes (field 2)
         as_of, values = await self.service.user_features(request.user_id, request.catalog_id,
                                                          opt_ts(request, "as_of_time"), _context_user())
         catalog = self.service.catalogue.resolve(request.catalog_id)
@@ -112,12 +140,10 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
             features=convert.user_features_to_pb(request.user_id, catalog, as_of, values))
 
     async def GetItemFeatures(self, request: pb.GetItemFeaturesRequest, context: Ctx) -> pb.GetItemFeaturesResponse:
-        if not request.HasField("as_of_time"):  # the serving read: one response parse of joined wire bytes
-            now, served = await self.service.served_item_features(request.catalog_id, list(request.item_ids))
-            as_of_field = delimited(0x1A, timestamp(now))
-            return pb.GetItemFeaturesResponse.FromString(items_response(
-                (item_id, None if item is None else self._encoded_template(item) + as_of_field + encoded)
-                for item_id, (item, encoded) in zip(request.item_ids, served, strict=True)))
+        if not request.HasField("as_of_time"):  # the serving read: the reply's wire bytes, joined from cache
+            ids = list(request.item_ids)
+            catalog, now, items, records = await self.service.served_item_features(request.catalog_id, ids)
+            return self._item_entries.response(catalog, ids, items, records, now)  # type: ignore[return-value]
         _, as_of, rows = await self.service.item_features(request.catalog_id, list(request.item_ids),
                                                           opt_ts(request, "as_of_time"))
         reply = pb.GetItemFeaturesResponse()

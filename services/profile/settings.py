@@ -45,6 +45,9 @@ class ProfileDataSettings(BaseSettings):
     log_writers: int = Field(default=4, ge=1, le=64, description="PostgreSQL connections writing the log in "
                              "parallel, each for a fixed share of users (SQLite: always 1).")
     default_catalog: str = Field(default="movielens", description="The catalogue an empty catalog_id means.")
+    fold_process: bool = Field(
+        default=True, description="With PostgreSQL and Redis, fold events into features in a child process "
+        "(keeps the fold off the ack path's core); false: on the service's event loop. SQLite: always inline.")
     online_clock: Literal["event_time", "wall"] = Field(
         default="event_time", description="'Now' of online feature reads: the catalogue's latest event time "
         "(replays of 1998 data serve 1998 windows) or the wall clock.")

@@ -8,6 +8,7 @@ messages at every as_of, inside and outside the count windows, for users and ite
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -16,7 +17,15 @@ from services.profile.catalogue import Catalogue
 from services.profile.engine import fold
 from services.profile.features import FeatureConfig, ItemState, UserState, read_item, read_user
 from services.profile.model import US_PER_S, Event, EventType, Item
-from services.profile.served import ItemReader, item_record, items_response, user_features, user_record, varint
+from services.profile.served import (
+    ItemEntries,
+    ItemReader,
+    item_record,
+    items_response,
+    user_features,
+    user_record,
+    varint,
+)
 from shopmesh.common.v1 import features_pb2
 from shopmesh.profile.v1 import profile_service_pb2 as pb
 
@@ -97,6 +106,51 @@ def test_item_responses_parse_to_results_in_request_order() -> None:
     assert reply.results[0].features.popularity == pytest.approx(2.0)
     assert reply.results[0].features.event_counts[0].count_1h == 1
     assert reply.results[2].features.trend == 1.0 and not reply.results[2].features.event_counts
+
+
+def test_cached_item_entries_follow_records_as_of_and_item_versions() -> None:
+    """The entry cache answers exactly what a fresh encoding would, whatever of its three inputs changed."""
+    config = FeatureConfig()
+    reader = ItemReader(config)
+    item = _catalogue().get("movielens", "ml-1")
+    assert item is not None
+    encoded_templates: list[bytes] = []
+
+    def template(it: Item) -> bytes:
+        encoded_templates.append(convert.item_features_template(it).SerializeToString())
+        return encoded_templates[-1]
+
+    entries = ItemEntries(reader, template)
+    state = ItemState.empty(config)
+
+    def click(seq: int, at: int) -> bytes:
+        state.apply(Event(event_id=f"e{seq}", user_id="u1", event_type=EventType.CLICK, event_time_us=at,
+                          catalog_id="movielens", item_id="ml-1", sequence=seq))
+        state.finish()
+        return item_record(state)
+
+    def expected(record: bytes, as_of: int, it: Item) -> pb.GetItemFeaturesResponse:
+        features = features_pb2.ItemFeatures.FromString(
+            convert.item_features_template(it).SerializeToString() + reader.features(record, as_of))
+        features.as_of_time.FromMicroseconds(as_of)
+        return pb.GetItemFeaturesResponse(results=[pb.ItemFeaturesResult(item_id="ml-1", features=features),
+                                                   pb.ItemFeaturesResult(item_id="gone", missing=True)])
+
+    def read(record: bytes, as_of: int, it: Item) -> pb.GetItemFeaturesResponse:
+        return pb.GetItemFeaturesResponse.FromString(
+            entries.response("movielens", ["ml-1", "gone"], [it, None], [bytes(record), None], as_of))
+
+    record = click(1, T)
+    assert read(record, T, item) == expected(record, T, item)
+    assert read(record, T, item) == expected(record, T, item) and len(encoded_templates) == 1  # a hit
+    later = T + 2 * HOUR  # the 1 h count and the decays move
+    assert read(record, later, item) == expected(record, later, item)
+    record = click(2, later)  # a new record at the same as_of
+    assert read(record, later, item) == expected(record, later, item)
+    assert read(record, later, item).results[0].features.event_counts[0].count_24h == 2
+    rebranded = replace(item, brand="Other Studio", update_time_us=item.update_time_us + 1)
+    assert read(record, later, rebranded) == expected(record, later, rebranded)
+    assert read(record, later, rebranded).results[0].features.brand == "Other Studio"
 
 
 @pytest.mark.parametrize("value", [1, 127, 128, 300, 2**31, 2**62, -1, -(2**40)])
