@@ -240,20 +240,22 @@ class HomeFeed:
                    catalog_id: str, assignment: Assignment, surface: int, context: Any, anchor_item_id: str = "",
                    query: str = "") -> tuple[list[RankedEntry], dict[str, recommendation_pb2.RecommendationReason]]:
         """The ranked list (or retrieval order when the variant or a ranking outage says so)."""
-        anchor = anchor_item_id or self._latest_item(inputs.features)
-        retrieval_order = [self._unranked(c, anchor, surface) for c in candidates]
+        def retrieval_order() -> list[RankedEntry]:  # the fallback, built only when it is served
+            anchor = anchor_item_id or self._latest_item(inputs.features)
+            return [self._unranked(c, anchor, surface) for c in candidates[:self.config.feed_depth]]
+
         if not candidates or not assignment.ranker:
-            return retrieval_order[:self.config.feed_depth], {}
+            return retrieval_order(), {}
         if not self.clients.configured("ranking"):
             inputs.degradations.append(Degraded("ranking", pb.DEGRADATION_CAUSE_UNAVAILABLE,
                                                 pb.FALLBACK_RETRIEVAL_ORDER, "ranking: not configured"))
-            return retrieval_order[:self.config.feed_depth], {}
+            return retrieval_order(), {}
         wait = self.clients.breakers["ranking"].open_for()
         if wait > 0:
             # No item-features read for a ranker that would not be called anyway.
             inputs.degradations.append(Degraded("ranking", pb.DEGRADATION_CAUSE_CIRCUIT_OPEN,
                                                 pb.FALLBACK_RETRIEVAL_ORDER, f"ranking: circuit open for {wait:.1f} s"))
-            return retrieval_order[:self.config.feed_depth], {}
+            return retrieval_order(), {}
         features = await self._item_features(caller, catalog_id, [c.item_id for c in candidates], inputs, context)
         rank_context = ranking_pb.RankingContext(surface=impression_pb2.Surface.ValueType(surface),
                                                  anchor_item_id=anchor_item_id, query=query,
@@ -279,11 +281,11 @@ class HomeFeed:
                                                share=0.8, context=context)
         except PeerDown as down:
             inputs.degradations.append(Degraded.of(down, pb.FALLBACK_RETRIEVAL_ORDER))
-            return retrieval_order[:self.config.feed_depth], {}
+            return retrieval_order(), {}
         except grpc.aio.AioRpcError as exc:
             inputs.degradations.append(Degraded("ranking", pb.DEGRADATION_CAUSE_ERROR, pb.FALLBACK_RETRIEVAL_ORDER,
                                                 f"ranking.Rank: {exc.code().name.lower()}"))
-            return retrieval_order[:self.config.feed_depth], {}
+            return retrieval_order(), {}
         entries = [RankedEntry(r.item_id, r.reason.kind, r.reason.anchor_item_id, r.reason.category_key)
                    for r in response.items]
         return entries[:self.config.feed_depth], {r.item_id: r.reason for r in response.items}
