@@ -6,15 +6,18 @@ killed with the supervisor so none is orphaned), health-gated start, clean stop.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import importlib.util
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -77,9 +80,84 @@ class RunningService:
     started_s: float = field(default=0.0)
 
 
+PORT_RESERVATIONS = Path(tempfile.gettempdir()) / "shopmesh-ports"
+"""One file per port a shopmesh process on this machine has handed out, holding that process's pid."""
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands to outgoing connections (ip_local_port_range; 32768 by default)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _reserve(port: int) -> bool:
+    """Claims a port for this process; a claim whose process has exited is taken over."""
+    PORT_RESERVATIONS.mkdir(parents=True, exist_ok=True)
+    path = PORT_RESERVATIONS / str(port)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                owner = int(path.read_text() or "0")
+            except (OSError, ValueError):
+                owner = 0
+            if owner == os.getpid():
+                return False  # handed out already by this process
+            if owner:
+                try:
+                    os.kill(owner, 0)
+                    return False  # its owner is alive
+                except ProcessLookupError:
+                    pass
+                except PermissionError:
+                    return False
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            continue
+        with os.fdopen(fd, "w") as out:
+            out.write(str(os.getpid()))
+        if not _reserved:
+            atexit.register(_release_reservations)
+        _reserved.append(path)
+        return True
+    return False
+
+
+_reserved: list[Path] = []
+
+
+def _release_reservations() -> None:
+    for path in _reserved:
+        with contextlib.suppress(OSError):
+            if path.read_text() == str(os.getpid()):
+                path.unlink()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port to listen on that nothing is bound to and no other shopmesh process here has been given.
+
+    Ports come from just below the kernel's ephemeral range, so an outgoing connection (to Redis, a peer...)
+    cannot take one between this call and the service's bind, and each is reserved by a file naming this
+    process, so two meshes started side by side (a test run beside CI) never get the same one. A port stays
+    reserved until this process exits.
+    """
+    high = _ephemeral_low()
+    low = max(1024, high - 12_000)
+    rng = random.SystemRandom()
+    for _ in range(500):
+        port = rng.randrange(low, high)
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        if _reserve(port):
+            return port
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind((host, 0))
+        sock.bind((host, 0))  # every candidate taken: let the kernel choose, as before
         return int(sock.getsockname()[1])
 
 
