@@ -106,8 +106,9 @@ async def main(args: argparse.Namespace) -> None:
             origin=pb.EVENT_ORIGIN_DATASET_REPLAY) for i in range(500)]) for b in range(args.batches)]
 
         async def ingest(request: pb.IngestEventsRequest) -> None:
-            reply = await servicer.IngestEvents(request, None)  # type: ignore[arg-type]
-            assert reply.accepted_count == 500, reply
+            wire = await servicer.IngestEvents(request, None)  # type: ignore[arg-type]
+            reply = wire if isinstance(wire, pb.IngestEventsResponse) else pb.IngestEventsResponse.FromString(wire)
+            assert reply.accepted_count == 500, reply.duplicate_count
 
         # The ack path only: the fold runs after, measured on its own.
         await _timed("IngestEvents ack path", ingest, batches, "ingest" in profiled, unit="event", per=500,

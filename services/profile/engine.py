@@ -182,7 +182,7 @@ class FeatureEngine:
             for e in events:
                 if e.sequence > self._submitted.get(e.log_partition, 0):
                     self._submitted[e.log_partition] = e.sequence
-            self._process.send("events", events)
+            self._process.send_events(events)
         elif events:
             self._idle.clear()
             self._queue.put_nowait(events)

@@ -24,8 +24,9 @@ from shopmesh.profile.v1 import profile_service_pb2 as pb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ProfileService"].full_name
-_WIRE_REPLIES = frozenset({"GetUserFeatures", "GetItemFeatures"})
-"""Methods whose serving reads return the reply already as wire bytes (joined from pre-encoded records)."""
+_WIRE_REPLIES = frozenset({"GetUserFeatures", "GetItemFeatures", "IngestEvents"})
+"""Methods that may return the reply already as wire bytes (joined from pre-encoded records, or hand-encoded
+per-event results)."""
 
 
 def _wire_or_message(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
@@ -36,8 +37,8 @@ def _wire_or_message(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes
 
 def add_to_server(servicer: ProfileServicer, server: grpc.aio.Server) -> None:
     """Registers the servicer like the generated `add_ProfileServiceServicer_to_server`, except that the
-    feature reads may return their reply as wire bytes, which the server then sends as they are (no parse
-    into a message and serialisation again of up to 1,000 items)."""
+    feature reads and ingest may return their reply as wire bytes, which the server then sends as they are
+    (no parse into a message and serialisation again of up to 1,000 items or results)."""
     handlers = {}
     for method in pb.DESCRIPTOR.services_by_name["ProfileService"].methods:
         if method.client_streaming:  # none today; the handlers below would be wrong for one
@@ -108,11 +109,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         caller = current_caller()
         results = await self.service.ingest([convert.event_from_pb(e) for e in request.events],
                                             request.all_or_nothing, caller.service, caller.user_id)
-        counts = [0, 0, 0, 0, 0]
-        for r in results:
-            counts[int(r.status)] += 1
-        return pb.IngestEventsResponse(results=[convert.result_to_pb(r) for r in results], accepted_count=counts[1],
-                                       duplicate_count=counts[2], rejected_count=counts[3], discarded_count=counts[4])
+        return convert.ingest_reply(results)  # type: ignore[return-value]  # wire bytes, sent as they are
 
     async def ReadEvents(self, request: pb.ReadEventsRequest, context: Ctx) -> AsyncIterator[pb.ReadEventsResponse]:
         query = EventQuery(start_us=opt_ts(request, "start_time"), end_us=opt_ts(request, "end_time"),

@@ -16,7 +16,7 @@ from services.profile import convert
 from services.profile.catalogue import Catalogue
 from services.profile.engine import fold
 from services.profile.features import FeatureConfig, ItemState, UserState, read_item, read_user
-from services.profile.model import US_PER_S, Event, EventType, Item
+from services.profile.model import US_PER_S, Event, EventResult, EventType, Item, ResultStatus, Violation
 from services.profile.served import (
     ItemEntries,
     ItemReader,
@@ -151,6 +151,18 @@ def test_cached_item_entries_follow_records_as_of_and_item_versions() -> None:
     rebranded = replace(item, brand="Other Studio", update_time_us=item.update_time_us + 1)
     assert read(record, later, rebranded) == expected(record, later, rebranded)
     assert read(record, later, rebranded).results[0].features.brand == "Other Studio"
+
+
+def test_hand_encoded_ingest_replies_equal_the_protobuf_reply() -> None:
+    violation = Violation("events[2].item_id", "UNKNOWN_ITEM", "no such item in the event's catalogue")
+    results = [EventResult("e1", ResultStatus.ACCEPTED), EventResult("", ResultStatus.DUPLICATE),
+               EventResult("e3", ResultStatus.REJECTED, (violation,)), EventResult("é" * 70, ResultStatus.ACCEPTED),
+               EventResult("e5", ResultStatus.DISCARDED_NO_CONSENT)] + [
+               EventResult(f"x{i}", ResultStatus.ACCEPTED) for i in range(300)]
+    reference = pb.IngestEventsResponse(results=[convert.result_to_pb(r) for r in results], accepted_count=302,
+                                        duplicate_count=1, rejected_count=1, discarded_count=1)
+    assert pb.IngestEventsResponse.FromString(convert.ingest_reply(results)) == reference
+    assert pb.IngestEventsResponse.FromString(convert.ingest_reply([])) == pb.IngestEventsResponse()
 
 
 @pytest.mark.parametrize("value", [1, 127, 128, 300, 2**31, 2**62, -1, -(2**40)])
