@@ -64,11 +64,11 @@ async def _timed(name: str, work: Any, requests: list[Any], profile: bool, *, un
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915  # one measurement script, in order
     run = uuid.uuid4().hex[:8]
     schema, prefix = f"profile_cpu_{run}", f"shopmesh-cpu:{run}:"
     settings = ProfileDataSettings(postgres_dsn=DSN, postgres_schema=schema, redis_url=REDIS_URL,  # type: ignore[call-arg]
-                                   redis_prefix=prefix)
+                                   redis_prefix=prefix, log_writers=args.log_writers)
     service = build_service(settings.stores(), settings.feature_config(), policy_of(settings),
                             settings.default_catalog, fold_process=not args.inline_fold)
     servicer = ProfileServicer(service, None)  # type: ignore[arg-type]  # no order RPCs here
@@ -113,6 +113,20 @@ async def main(args: argparse.Namespace) -> None:
         # The ack path only: the fold runs after, measured on its own.
         await _timed("IngestEvents ack path", ingest, batches, "ingest" in profiled, unit="event", per=500,
                      warm=False)
+        concurrent = [pb.IngestEventsRequest(events=[pb.Event(
+            event_id=f"cpu4-{b}-{i}", user_id=f"u{rng.randint(1, 943)}", event_type=rng.choice((2, 2, 3, 4, 5)),  # type: ignore[arg-type]
+            event_time={"seconds": base + b * 500 + i}, catalog_id="movielens", item_id=rng.choice(item_ids),
+            origin=pb.EVENT_ORIGIN_DATASET_REPLAY) for i in range(500)]) for b in range(args.batches)]
+
+        async def sender() -> None:
+            while concurrent:
+                await ingest(concurrent.pop())
+
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(4)))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        print(f"IngestEvents, 4 in flight: {args.batches * 500 / wall:,.0f} events/s, "
+              f"{cpu / args.batches / 500 * 1e6:.1f} us CPU per event (load {os.getloadavg()[0]:.2f})", flush=True)
         cpu, wall = time.process_time(), time.perf_counter()
         await service.engine.drain()
         fold_cpu = time.process_time() - cpu
@@ -139,6 +153,7 @@ if __name__ == "__main__":
     parser.add_argument("--ratings", type=int, default=30_000)
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--log-writers", type=int, default=4)
     parser.add_argument("--inline-fold", action="store_true", help="fold on the service's loop, no child")
     parser.add_argument("--profile", default="", help="comma list of items,user,ingest to cProfile")
     asyncio.run(main(parser.parse_args()))
