@@ -16,6 +16,9 @@ catalogue and the first ratings replayed as events (`shopmesh data load`).
   per column, ON CONFLICT DO NOTHING RETURNING, one commit per batch) on the same 500-row batches into a
   copy of the events table, 4 connections in parallel.
 
+Each run's reads start once the fold (a child process of the service) has applied every logged event, so
+they are not timed beside the previous run's fold; `fold_settle_s` is how long that wait was.
+
     .venv/bin/python benchmarks/profile_bench.py [--runs 3] [--calls 2000] [--ratings 30000]
 """
 
@@ -194,6 +197,26 @@ def raw_ingest(schema: str, batches: list[pb.IngestEventsRequest]) -> float:
     return len(rows) * BATCH / elapsed
 
 
+def await_fold(target: Target, timeout_s: float = 120.0) -> float:
+    """Waits until the feature store reflects every logged event (the fold process has caught up); returns
+    the seconds waited. Reads are timed on a settled service, not beside the previous run's fold."""
+    started = time.perf_counter()
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        with psycopg.connect(DSN) as conn:
+            logged = dict(conn.execute(f'SELECT log_partition, max(sequence) FROM "{target.schema}".events '
+                                       "GROUP BY log_partition").fetchall())
+        while time.perf_counter() - started < timeout_s:
+            meta: Any = client.hgetall(f"{target.prefix}meta")
+            applied = {int(k.split(b":")[1]): int(v) for k, v in meta.items() if k.startswith(b"applied:")}
+            if all(applied.get(p, 0) >= seq for p, seq in logged.items()):
+                return time.perf_counter() - started
+            time.sleep(0.05)
+        raise TimeoutError("the fold did not catch up with the log")
+    finally:
+        client.close()
+
+
 @dataclass(frozen=True)
 class Target:
     """The running service under test and its stores."""
@@ -210,6 +233,7 @@ async def one_run(run: int, target: Target, stub: pb_grpc.ProfileServiceStub,
     users = [f"u{rng.randint(1, 943)}" for _ in range(args.calls)]
     item_ids = [f"ml-{i}" for i in range(1, 1683)]
     item_sets = [rng.sample(item_ids, 200) for _ in range(args.calls // 4)]
+    settle_s = await_fold(target)
     client = redis.Redis.from_url(REDIS_URL)
     user_ms = await grpc_latency(stub, [pb.GetUserFeaturesRequest(user_id=u) for u in users], "GetUserFeatures")
     raw_user_ms = raw_user(client, target.prefix, users)
@@ -225,7 +249,8 @@ async def one_run(run: int, target: Target, stub: pb_grpc.ProfileServiceStub,
             "raw_user_p99": pct(raw_user_ms, 0.99), "items_p50": pct(items_ms, 0.5), "items_p99": pct(items_ms, 0.99),
             "raw_items_p50": pct(raw_items_ms, 0.5), "raw_items_p99": pct(raw_items_ms, 0.99),
             "naive_items_p50": pct(naive_items_ms, 0.5), "naive_items_p99": pct(naive_items_ms, 0.99),
-            "ingest_eps": ingest_eps, "raw_ingest_eps": raw_eps, "load_average": os.getloadavg()[0]}
+            "ingest_eps": ingest_eps, "raw_ingest_eps": raw_eps, "fold_settle_s": settle_s,
+            "load_average": os.getloadavg()[0]}
 
 
 async def measure(target: Target, args: argparse.Namespace) -> list[dict[str, float]]:

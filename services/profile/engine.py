@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,6 +51,10 @@ _COALESCE_MAX_S = 0.45
 takes at most about a third of a core and a touched entity is encoded once per window, while an event still
 waits at most this plus one apply (well under a second) before it is visible."""
 _REBUILD_WRITE_CHUNK = 2000
+MAX_FOLD_BACKLOG = 10_000
+"""With a fold process: committed events it may have outstanding before ingest waits (`admit`). It folds
+about as fast as the ack path commits, but on busy cores it can fall behind; this bounds how far (about half a
+second of its own throughput), so features stay visible within a second and ingest slows down instead."""
 
 
 @dataclass
@@ -137,6 +141,9 @@ class FeatureEngine:
         """Called after each applied window with the applied sequences and watermarks (the child's reports)."""
         self._process = fold_process
         self._submitted: dict[int, int] = {}
+        self._outstanding: dict[int, deque[tuple[int, int]]] = {}
+        """Per partition, (last sequence, event count) of each submission the fold process has not reported."""
+        self._backlog = 0
         self._reported = asyncio.Condition()
 
     @property
@@ -179,9 +186,13 @@ class FeatureEngine:
     def submit(self, events: list[Event]) -> None:
         """Queues committed events (with their sequences) for the background fold."""
         if events and self._process is not None:
-            for e in events:
+            last = 0
+            for e in events:  # one log writer's commit: one partition, in sequence order
                 if e.sequence > self._submitted.get(e.log_partition, 0):
                     self._submitted[e.log_partition] = e.sequence
+                last = max(last, e.sequence)
+            self._outstanding.setdefault(events[0].log_partition, deque()).append((last, len(events)))
+            self._backlog += len(events)
             self._process.send_events(events)
         elif events:
             self._idle.clear()
@@ -196,8 +207,19 @@ class FeatureEngine:
             await self._reported.wait_for(
                 lambda: all(self._applied.get(p, 0) >= s for p, s in self._submitted.items()))
 
+    async def admit(self) -> None:
+        """Waits while the fold process is more than MAX_FOLD_BACKLOG events behind (inline: never)."""
+        if self._process is None or self._backlog <= MAX_FOLD_BACKLOG:
+            return
+        async with self._reported:
+            await self._reported.wait_for(lambda: self._backlog <= MAX_FOLD_BACKLOG)
+
     def _on_report(self, applied: dict[int, int], watermarks: dict[str, int]) -> None:
         self._applied = applied
+        for partition, pending in self._outstanding.items():
+            done = applied.get(partition, 0)
+            while pending and pending[0][0] <= done:
+                self._backlog -= pending.popleft()[1]
         for catalog, t in watermarks.items():
             if t > self._watermarks.get(catalog, 0):
                 self._watermarks[catalog] = t

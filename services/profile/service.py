@@ -274,6 +274,7 @@ class ProfileService:
             e = events[i]
             e.log_partition = zlib.crc32(e.user_id.encode()) % len(self._writers)
             by_partition.setdefault(e.log_partition, []).append(e)
+        await self.engine.admit()  # a fold process far behind: wait rather than let features lag by seconds
         try:
             outcomes = await asyncio.gather(*(self._writers[p].write(batch, now) for p, batch in by_partition.items()))
         except StoreUnavailable as exc:
