@@ -61,7 +61,7 @@ async def _timed(name: str, work: Any, requests: list[Any], profile: bool, *, un
         profiler.disable()
     _report(name, time.process_time() - cpu, time.perf_counter() - wall, len(requests) * per, unit)
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(30)
 
 
 async def main(args: argparse.Namespace) -> None:  # noqa: PLR0915  # one measurement script, in order
