@@ -26,6 +26,7 @@ import dataclasses
 import multiprocessing
 import operator
 import os
+import queue
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -57,7 +58,10 @@ class FoldProcess:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: asyncio.Future[None] | None = None
         self._stopping = False
-        self._send_lock = threading.Lock()
+        # Sends go through one thread: pickling 500 events stays off the event loop, and a full pipe (a child
+        # busy folding) blocks that thread, never the loop. One queue, one thread: messages keep their order.
+        self._outbox: queue.SimpleQueue[tuple[Connection, tuple[object, ...]] | None] = queue.SimpleQueue()
+        self._sender: threading.Thread | None = None
         self.on_report: Report = lambda applied, watermarks: None
 
     async def start(self) -> None:
@@ -70,6 +74,9 @@ class FoldProcess:
         process.start()
         child.close()  # only the child holds its end: when this process dies, the child reads EOF
         self._conn, self._process = parent, process
+        if self._sender is None:
+            self._sender = threading.Thread(target=self._send_all, name="profile-fold-sender", daemon=True)
+            self._sender.start()
         threading.Thread(target=self._receive, args=(parent, self._ready), name="profile-fold-reports",
                          daemon=True).start()
         await self._ready
@@ -111,21 +118,27 @@ class FoldProcess:
                 log.error("features.fold_process_restart_failed", error=type(exc).__name__)
 
     def send_events(self, events: list[Event]) -> None:
-        """Sends committed events as tuples (pickling tuples costs a third of pickling dataclasses)."""
-        self.send("events", [_EVENT_FIELDS(e) for e in events])
+        """Sends committed events, as tuples (pickling tuples costs a third of pickling dataclasses)."""
+        self.send("events", events)
 
     def send(self, *message: object) -> None:
         """Queues a message for the child (dropped while it restarts: it catches up from the log)."""
-        conn = self._conn
-        if conn is None:
-            return
-        with self._send_lock, contextlib.suppress(OSError, EOFError):
-            conn.send(message)
+        if self._conn is not None:
+            self._outbox.put((self._conn, message))
+
+    def _send_all(self) -> None:
+        while (item := self._outbox.get()) is not None:
+            conn, message = item
+            if message[0] == "events":
+                message = ("events", [_EVENT_FIELDS(e) for e in message[1]])  # type: ignore[attr-defined]
+            with contextlib.suppress(OSError, EOFError, ValueError):  # a dead child's pipe: it catches up
+                conn.send(message)
 
     async def stop(self) -> None:
         """Asks the child to apply what it has and exit; waits for it."""
         self._stopping = True
         self.send("stop")
+        self._outbox.put(None)
         process = self._process
         if process is not None:
             await asyncio.get_running_loop().run_in_executor(None, process.join, 30)
