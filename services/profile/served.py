@@ -176,13 +176,15 @@ class ItemEntries:
     Args:
         reader: evaluates records at as_of.
         template: the catalogue fields of an item's ItemFeatures as wire bytes.
-        capacity: entries kept; past it the cache starts over (a catalogue larger than this only pays misses).
+        capacity_bytes: records and entries kept, in bytes; past it the cache starts over (a record holds 8
+            bytes per event of its item's last 7 days, so a busy item's can be large).
     """
 
-    def __init__(self, reader: ItemReader, template: Callable[[Item], bytes], capacity: int = 200_000):
+    def __init__(self, reader: ItemReader, template: Callable[[Item], bytes], capacity_bytes: int = 64 << 20):
         self._reader = reader
         self._template = template
-        self._capacity = capacity
+        self._capacity = capacity_bytes
+        self._size = 0
         self._cache: dict[tuple[str, str], tuple[bytes, int, int, bytes]] = {}
 
     def response(self, catalog_id: str, item_ids: Sequence[str], items: Sequence[Item | None],
@@ -204,8 +206,10 @@ class ItemEntries:
                 as_of_field = delimited(0x1A, timestamp(as_of_us))
             features = self._template(item) + as_of_field + self._reader.features(record, as_of_us)
             entry = delimited(0x0A, delimited(0x0A, item_id.encode()) + delimited(0x1A, features))
-            if len(self._cache) >= self._capacity:
+            self._size += len(record) + len(entry) - (len(hit[0]) + len(hit[3]) if hit is not None else 0)
+            if self._size > self._capacity:
                 self._cache.clear()
+                self._size = len(record) + len(entry)
             self._cache[key] = (record, as_of_us, item.update_time_us, entry)
             parts.append(entry)
         return b"".join(parts)
