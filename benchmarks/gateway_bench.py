@@ -138,11 +138,16 @@ class InProcessPeers:
         user = self._verifier.verify(token).user_id if token else None
         rpc_context.caller_var.set(rpc_context.Caller(service="gateway", user_id=user, user_token=token))
         try:
-            return await getattr(servicer, method)(request, _Context())
+            reply = await getattr(servicer, method)(request, _Context())
         except DomainError as exc:  # what the server envelope would have turned into a status
             import grpc
 
             raise grpc.aio.AioRpcError(exc.code, grpc.aio.Metadata(), grpc.aio.Metadata(), exc.message) from exc
+        if isinstance(reply, bytes):  # profile's feature reads answer wire bytes that its server sends as they are
+            from shopmesh.profile.v1 import profile_service_pb2 as profile_pb
+
+            reply = getattr(profile_pb, f"{method}Response").FromString(reply)
+        return reply
 
 
 def _gateway_feed(certs: Path, peers: InProcessPeers) -> tuple[Any, Any]:
