@@ -51,6 +51,10 @@ _COALESCE_MAX_S = 0.45
 takes at most about a third of a core and a touched entity is encoded once per window, while an event still
 waits at most this plus one apply (well under a second) before it is visible."""
 _REBUILD_WRITE_CHUNK = 2000
+FULL_WINDOW = 8_000
+"""Queued events that end the coalescing wait early: a window this large already amortises the per-window
+re-encoding, and under sustained ingest a fixed wait is idle time in which the backlog bound holds acks back
+(the fold then spends its core folding instead of sleeping between windows)."""
 MAX_FOLD_BACKLOG = 10_000
 """With a fold process: committed events it may have outstanding before ingest waits (`admit`). It folds
 about as fast as the ack path commits, but on busy cores it can fall behind; this bounds how far (about half a
@@ -125,6 +129,8 @@ class FeatureEngine:
         self.config = config
         self._clock = clock
         self._queue: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self._queued = 0
+        self._full = asyncio.Event()
         self._applied: dict[int, int] = {}
         self._watermarks: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
@@ -197,6 +203,9 @@ class FeatureEngine:
         elif events:
             self._idle.clear()
             self._queue.put_nowait(events)
+            self._queued += len(events)
+            if self._queued >= FULL_WINDOW:
+                self._full.set()
 
     async def drain(self) -> None:
         """Waits until every submitted event is applied."""
@@ -233,10 +242,17 @@ class FeatureEngine:
         while True:
             batch = await self._queue.get()
             # Let a little more arrive: each touched user and item is then decoded, folded and written once
-            # per window instead of once per batch, which is most of the fold's cost under load.
-            await asyncio.sleep(min(_COALESCE_MAX_S, max(_COALESCE_S, 2 * self._apply_s)))
+            # per window instead of once per batch, which is most of the fold's cost under load. A full window
+            # (FULL_WINDOW events queued) starts at once.
+            if self._queued < FULL_WINDOW:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(),
+                                           min(_COALESCE_MAX_S, max(_COALESCE_S, 2 * self._apply_s)))
             while not self._queue.empty() and len(batch) < _APPLY_BATCH:
                 batch.extend(self._queue.get_nowait())
+            self._queued -= len(batch)
+            if self._queued < FULL_WINDOW:
+                self._full.clear()
             started = time.perf_counter()
             try:
                 await self.apply([e for e in batch if e.sequence > self._applied.get(e.log_partition, 0)])

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from services.profile.catalogue import Catalogue
-from services.profile.engine import MAX_FOLD_BACKLOG, FeatureEngine
+from services.profile.engine import _COALESCE_S, FULL_WINDOW, MAX_FOLD_BACKLOG, FeatureEngine
 from services.profile.features import FeatureConfig
 from services.profile.model import Event, EventType
 
@@ -55,3 +55,34 @@ async def test_ingest_waits_while_the_fold_process_is_behind_and_drain_follows_r
     engine._on_report({0: 2 * half + 100, 1: 2 * half}, {})
     await asyncio.wait_for(drain, 1)
     assert [len(b) for b in pipe.sent] == [half, half, 100]
+
+
+class _Windows(FeatureEngine):
+    """The inline fold's scheduling, with each window's events and start time recorded instead of applied."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None, Catalogue("movielens"), FeatureConfig())  # type: ignore[arg-type]
+        self.windows: list[tuple[float, int]] = []
+
+    async def apply(self, events: list[Event]) -> None:
+        self.windows.append((asyncio.get_running_loop().time(), len(events)))
+        self._applied = {0: max(e.sequence for e in events)}
+
+
+async def test_a_full_window_starts_at_once_and_a_small_one_waits_to_coalesce() -> None:
+    engine = _Windows()
+    engine._task = asyncio.create_task(engine._run())
+    try:
+        started = asyncio.get_running_loop().time()
+        engine.submit(_batch(0, 1, 100))
+        await asyncio.wait_for(engine.drain(), 2)
+        assert engine.windows[0][0] - started >= _COALESCE_S * 0.9 and engine.windows[0][1] == 100
+        started = asyncio.get_running_loop().time()
+        for first in range(101, 101 + FULL_WINDOW, 500):  # a sustained stream, as the ack path commits it
+            engine.submit(_batch(0, first, 500))
+            await asyncio.sleep(0)
+        await asyncio.wait_for(engine.drain(), 2)
+        assert engine.windows[1] == (engine.windows[1][0], FULL_WINDOW)
+        assert engine.windows[1][0] - started < _COALESCE_S / 2  # no idle wait once the window is full
+    finally:
+        engine._task.cancel()
