@@ -89,6 +89,30 @@ def pg_append(rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
                         for c, t in zip(columns, _PG_TYPES, strict=True)]
 
 
+_PG_APPEND_CONSENTED = (
+    f"WITH r AS (SELECT * FROM unnest({', '.join(f'%s::text::{t}[]' for t in _PG_TYPES)}) "
+    f"AS r ({', '.join(EVENT_COLUMNS)})), "
+    # Per user of the batch: kept or not, by the same rule as profiles.personalization_allowed (0 = never
+    # decided, 1 = granted; no row = never asked), the default being the last parameter.
+    "u AS (SELECT b.user_id, COALESCE(CASE WHEN c.personalization = 0 THEN NULL ELSE c.personalization = 1 END, "
+    "%s::bool) AS allowed FROM (SELECT DISTINCT user_id FROM r) b LEFT JOIN consent c ON c.user_id = b.user_id), "
+    f"w AS (INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"SELECT {', '.join(f'r.{c}' for c in EVENT_COLUMNS)} FROM r JOIN u ON u.user_id = r.user_id AND u.allowed "
+    "ON CONFLICT (user_id, event_id) DO NOTHING RETURNING user_id, event_id, sequence) "
+    "SELECT user_id, event_id, sequence FROM w UNION ALL SELECT user_id, NULL, NULL FROM u WHERE NOT u.allowed")
+
+
+def pg_append_consented(rows: list[tuple[Any, ...]], default_granted: bool) -> tuple[str, list[Any]]:
+    """`pg_append` with the consent check in the same statement: one round trip (in autocommit, one
+    transaction) instead of a SELECT of consent, the INSERT and a COMMIT.
+
+    The reply has a row (user_id, event_id, sequence) per event written now and a row (user_id, NULL, NULL)
+    per user of the batch whose events were discarded for lack of consent.
+    """
+    _, params = pg_append(rows)
+    return _PG_APPEND_CONSENTED, [*params, default_granted]
+
+
 def event_row(e: Event, ingest_us: int) -> tuple[Any, ...]:
     """The log row of an event."""
     return _event_row(e, ingest_us)

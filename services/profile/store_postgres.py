@@ -8,8 +8,7 @@ from collections.abc import Sequence
 import psycopg
 
 from services.profile.model import Event
-from services.profile.profiles import personalization_allowed
-from services.profile.store import SqlStore, StoreUnavailable, event_row, pg_append
+from services.profile.store import SqlStore, StoreUnavailable, event_row, pg_append_consented
 
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -39,7 +38,7 @@ def drop_schema(dsn: str, schema: str) -> None:
 
 
 class AsyncLogWriter:
-    """One asyncio connection appending to the log (consent check, insert, commit in one transaction).
+    """One asyncio connection appending to the log (consent check and insert in one autocommitted statement).
 
     The ingest path's writes run on the event loop instead of a store thread: no thread hop per batch,
     which under busy cores costs more than the insert itself.
@@ -53,9 +52,10 @@ class AsyncLogWriter:
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is None or self._conn.closed:
-            conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=False, connect_timeout=5)
+            # Autocommit: each append is one statement, so its own transaction, committed by the same round
+            # trip (no separate COMMIT); durable when the reply comes (synchronous_commit as configured).
+            conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True, connect_timeout=5)
             await conn.execute(f'SET search_path TO "{self._schema}"')
-            await conn.commit()
             self._conn = conn
         return self._conn
 
@@ -68,24 +68,17 @@ class AsyncLogWriter:
         """
         try:
             conn = await self._connection()
-            try:
-                async with conn.cursor() as cur:
-                    users = sorted({e.user_id for e in events})
-                    await cur.execute("SELECT user_id, personalization FROM consent WHERE user_id = ANY(%s)",
-                                      (users,))
-                    consent = {r[0]: int(r[1]) for r in await cur.fetchall()}
-                    denied = {u for u in users if not personalization_allowed(consent.get(u), default_granted)}
-                    rows = [event_row(e, ingest_us) for e in events if e.user_id not in denied]
-                    written: dict[tuple[str, str], int] = {}
-                    if rows:
-                        sql, params = pg_append(rows)
-                        await cur.execute(sql, params)
-                        written = {(r[0], r[1]): int(r[2]) for r in await cur.fetchall()}
-                await conn.commit()
-                return denied, written
-            except BaseException:
-                await conn.rollback()
-                raise
+            async with conn.cursor() as cur:
+                sql, params = pg_append_consented([event_row(e, ingest_us) for e in events], default_granted)
+                await cur.execute(sql, params)
+                denied: set[str] = set()
+                written: dict[tuple[str, str], int] = {}
+                for user_id, event_id, sequence in await cur.fetchall():
+                    if event_id is None:
+                        denied.add(user_id)
+                    else:
+                        written[(user_id, event_id)] = int(sequence)
+            return denied, written
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             await self.close()
             raise StoreUnavailable(f"postgres log unavailable: {type(exc).__name__}") from exc
