@@ -15,6 +15,10 @@ from typing import Any
 import numpy as np
 
 from services.support.content import OUT_OF_SCOPE
+from services.support.linear import IntentScorer
+
+FAST_PATH_TEXTS = 64
+"""Up to this many texts per call go through linear.py; more (training, evaluation) through scikit-learn."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,23 @@ class IntentModel:
         return sp.hstack([sp.csr_matrix(vectors), tfidf]).tocsr()
 
     def probabilities(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-        """(n, classes) probabilities."""
+        """(n, classes) probabilities (a few texts, as in a chat turn, skip scikit-learn's checks: linear.py)."""
+        scorer = self._scorer()
+        if scorer is not None and len(texts) <= FAST_PATH_TEXTS:
+            return np.stack([scorer.predict_proba(t, v) for t, v in zip(texts, vectors, strict=True)])
         result: np.ndarray = self.model.predict_proba(self._features(texts, vectors))
         return result
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The fast scorer is derived from the fitted objects: never pickled into an artifact.
+        return {k: v for k, v in self.__dict__.items() if k != "_fast"}
+
+    def _scorer(self) -> IntentScorer | None:
+        # Built on first use, not in __init__: artifacts are unpickled without calling it.
+        if not hasattr(self, "_fast"):
+            dense = self.model.coef_.shape[1] - len(self.vectorizer.vocabulary_)
+            self._fast = IntentScorer.of(self.vectorizer, self.model, self.config.tfidf_weight, dense)
+        return self._fast
 
     def predict(self, texts: list[str], vectors: np.ndarray, top_k: int = 3) -> list[IntentPrediction]:
         """Predictions for texts and their e5 vectors (row i for texts[i])."""

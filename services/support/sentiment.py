@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.support.language import detect_language
+from services.support.linear import TextPipelineScorer
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 
@@ -127,12 +128,21 @@ class SentimentModel:
     def __init__(self, models: dict[str, Any], neutral_band: float = 0.85):
         self.models = models
         self.neutral_band = neutral_band
+        self._fast: dict[str, TextPipelineScorer | None] = {}
+
+    def _scorer(self, language: str) -> TextPipelineScorer | None:
+        """The language's model without scikit-learn's per-call checks (linear.py), or None (then sklearn)."""
+        if language not in self._fast:
+            self._fast[language] = TextPipelineScorer.of(self.models[language])
+        return self._fast[language]
 
     def score(self, text: str, language: str = "") -> SentimentResult:
         """Scores one message (language detected when not given)."""
         lang = language or detect_language(text).code or "en"
         model = self.models.get(lang) or self.models["en"]
-        p_pos = float(model.predict_proba([text])[0][list(model.classes_).index(True)])
+        scorer = self._scorer(lang if lang in self.models else "en")
+        probabilities = scorer.predict_proba(text) if scorer is not None else model.predict_proba([text])[0]
+        p_pos = float(probabilities[list(model.classes_).index(True)])
         score = 2 * p_pos - 1
         letters = [c for c in text if c.isascii() and c.isalpha()]
         shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7
