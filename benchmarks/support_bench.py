@@ -54,8 +54,15 @@ SCRIPTS = {
 }
 
 
-async def serve(root: Path, port_file: Path, config: str) -> None:
-    """Child process: starts the mesh with one of CONFIGS, writes the support port, serves until killed."""
+async def serve(root: Path, port_file: Path, config: str, profile_out: Path | None = None) -> None:
+    """Child process: starts the mesh with one of CONFIGS, writes the support port, serves until killed.
+
+    With profile_out, the event loop's thread runs under cProfile from the first turn on and the stats are
+    written there on SIGTERM (the encoder's worker thread is not in it: its cost is the engine's).
+    """
+    import cProfile
+    import signal
+
     from shared.threads import pin_cpu_threads
     from tests.support.conftest import start_mesh
 
@@ -66,8 +73,16 @@ async def serve(root: Path, port_file: Path, config: str) -> None:
     mesh = await start_mesh(certs, signer, root / config.replace(" ", "-"), max_turns_per_minute=100_000,
                             in_process_cache_texts=0, turn_vector_cache_texts=0, max_connection_age_seconds=3600,
                             **CONFIGS[config])
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    profiler = cProfile.Profile() if profile_out else None
+    if profiler:
+        profiler.enable()
     await asyncio.to_thread(port_file.write_text, json.dumps({"port": mesh.app.host.port}))
-    await asyncio.Event().wait()
+    await stop.wait()
+    if profiler and profile_out:
+        profiler.disable()
+        profiler.dump_stats(profile_out)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -140,11 +155,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path, help="write the batched service's cProfile stats here "
+                        "(runs only that configuration)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--config", choices=sorted(CONFIGS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.serve / f"port-{args.config.replace(' ', '-')}.json", args.config))
+        asyncio.run(serve(args.serve, args.serve / f"port-{args.config.replace(' ', '-')}.json", args.config,
+                          args.profile))
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -154,6 +172,10 @@ def main() -> None:
             issue_service_cert(certs, name)
         generate_keypair(certs / "user-context.key", certs / "user-context.pub")
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        if args.profile:
+            run_config(root, certs, "batched", env, conversations=args.conversations, rounds=args.rounds,
+                       profile=args.profile)
+            return
         results = {config: run_config(root, certs, config, env, conversations=args.conversations, rounds=args.rounds)
                    for config in CONFIGS}
     baseline, batched = results["one call per turn"], results["batched"]
@@ -162,13 +184,25 @@ def main() -> None:
         print(f"{label:12} ratio one-call-per-turn / batched: turn p50 {b['turn_p50_ms'] / n['turn_p50_ms']:.2f}x, "
               f"p99 {b['turn_p99_ms'] / n['turn_p99_ms']:.2f}x, first chunk p99 "
               f"{b['first_chunk_p99_ms'] / n['first_chunk_p99_ms']:.2f}x, turns/s "
-              f"{n['turns_per_s'] / b['turns_per_s']:.2f}x")
+              f"{n['turns_per_s'] / b['turns_per_s']:.2f}x, service CPU per turn "
+              f"{b['server_cpu_ms_per_turn'] / n['server_cpu_ms_per_turn']:.2f}x")
+
+
+def child_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_config(root: Path, certs: Path, config: str, env: dict[str, str], *, conversations: int,
-               rounds: int) -> dict[str, dict[str, float]]:
-    """Starts a child serving `config`, drives both load shapes, prints and returns their figures."""
-    child = subprocess.Popen([sys.executable, __file__, "--serve", str(root), "--config", config], env=env,
+               rounds: int, profile: Path | None = None) -> dict[str, dict[str, float]]:
+    """Starts a child serving `config`, drives both load shapes, prints and returns their figures.
+
+    Beside the latencies: the service process's CPU per turn (vault and fake profile included; the warm-up
+    conversation too), which the other engineers' load on the machine barely moves.
+    """
+    extra = ["--profile", str(profile.resolve())] if profile else []
+    child = subprocess.Popen([sys.executable, __file__, "--serve", str(root), "--config", config, *extra], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out: dict[str, dict[str, float]] = {}
     try:
@@ -180,14 +214,18 @@ def run_config(root: Path, certs: Path, config: str, env: dict[str, str], *, con
             time.sleep(0.2)
         port = json.loads(port_file.read_text())["port"]
         for label, think in (("closed loop", None), ("think 1-3 s", (1.0, 3.0))):
+            cpu_before = child_cpu_s(child.pid)
             figures = asyncio.run(drive(port, certs, conversations, rounds, think))
+            figures["server_cpu_ms_per_turn"] = (child_cpu_s(child.pid) - cpu_before) * 1000 / (
+                figures["turns"] + len(SCRIPTS["en"]))
             out[label] = figures
             verdict = "meets" if figures["turn_p99_ms"] <= TARGET_P99_MS else "misses"
             print(f"[{config}] {label:12} {conversations} conversations, {figures['turns']:.0f} turns, "
                   f"{figures['turns_per_s']:.1f} turns/s: turn p50 {figures['turn_p50_ms']:.1f} ms, "
                   f"p99 {figures['turn_p99_ms']:.1f} ms ({verdict} the {TARGET_P99_MS:.0f} ms target); "
                   f"first chunk p50 {figures['first_chunk_p50_ms']:.1f} ms, "
-                  f"p99 {figures['first_chunk_p99_ms']:.1f} ms; {figures['handoffs']:.0f} hand-offs", flush=True)
+                  f"p99 {figures['first_chunk_p99_ms']:.1f} ms; {figures['handoffs']:.0f} hand-offs; "
+                  f"service CPU {figures['server_cpu_ms_per_turn']:.1f} ms/turn", flush=True)
     finally:
         child.terminate()
         child.wait(timeout=30)
