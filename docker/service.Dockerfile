@@ -26,14 +26,19 @@ RUN python -m venv "${VIRTUAL_ENV}"
 WORKDIR /src
 # pyproject.toml alone decides the dependencies, so editing code reuses this layer.
 COPY pyproject.toml ./
-RUN python - "${SERVICE}" > /tmp/requirements.txt <<'PY'
+# EXTRAS (comma-separated) replaces the service's own extra, e.g. the jobs image of the chart:
+# --build-arg SERVICE=jobs --build-arg EXTRAS=retrieval,ranking,embedding,data
+ARG EXTRAS=""
+RUN python - "${EXTRAS:-$SERVICE}" > /tmp/requirements.txt <<'PY'
 import sys, tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 extras = project["optional-dependencies"]
-service = sys.argv[1]
-if service not in extras:
-    sys.exit(f"no extra named {service!r} in pyproject.toml (extras: {', '.join(sorted(extras))})")
-print("\n".join(project["dependencies"] + extras[service]))
+requirements = list(project["dependencies"])
+for service in sys.argv[1].split(","):
+    if service not in extras:
+        sys.exit(f"no extra named {service!r} in pyproject.toml (extras: {', '.join(sorted(extras))})")
+    requirements += [r for r in extras[service] if r not in requirements]
+print("\n".join(requirements))
 PY
 RUN --mount=type=cache,target=/root/.cache/pip \
     pip install ${PIP_EXTRA_INDEX_URL:+--extra-index-url "$PIP_EXTRA_INDEX_URL"} -r /tmp/requirements.txt

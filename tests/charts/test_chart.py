@@ -341,8 +341,8 @@ def test_external_datastores_come_from_your_secrets(render: Render) -> None:
     objects = render(REPO_ROOT / "charts/shopmesh/ci/datastores-external.yaml")
     assert not [o for o in objects if o["kind"] in ("StatefulSet", "Secret")]
     assert secret_refs(objects) == {("shop-postgresql-dsns", "profile"), ("shop-postgresql-dsns", "vault"),
-                                    ("shop-postgresql-dsns", "vault_keystore"), ("shop-redis-urls", "profile"),
-                                    ("shop-redis-urls", "support")}
+                                    ("shop-postgresql-dsns", "vault_keystore"), ("shop-redis-urls", "gateway"),
+                                    ("shop-redis-urls", "profile"), ("shop-redis-urls", "support")}
 
 
 def test_in_cluster_datastores_serve_every_key_components_read(render: Render) -> None:

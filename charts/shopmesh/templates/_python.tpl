@@ -30,6 +30,17 @@ them for the local mesh.
 {{- if $c.models -}}
 {{- $_ := set $settings "MODELS_DIR" $root.Values.modelRepository.mountPath -}}
 {{- end -}}
+{{- if and $root.Values.artifacts.enabled $c.artifacts -}}
+{{- range $suffix, $folder := $c.artifacts -}}
+{{- $_ := set $settings $suffix (printf "%s/%s" $root.Values.artifacts.mountPath $folder) -}}
+{{- end -}}
+{{- range $key, $value := (default dict $c.artifactsEnv) -}}
+{{- $_ := set $settings $key (toString $value) -}}
+{{- end -}}
+{{- end -}}
+{{- range $suffix, $content := (default dict $c.configFiles) -}}
+{{- $_ := set $settings $suffix (printf "/etc/shopmesh/config/%s" (include "shopmesh.configFileName" $suffix)) -}}
+{{- end -}}
 {{- range $key, $value := $c.env -}}
 {{- $_ := set $settings $key (toString $value) -}}
 {{- end -}}
@@ -87,6 +98,14 @@ them for the local mesh.
 {{- if $c.models }}
 {{ include "shopmesh.models.volume" $root }}
 {{- end }}
+{{- if and $root.Values.artifacts.enabled $c.artifacts }}
+{{ include "shopmesh.artifacts.volume" $root }}
+{{- end }}
+{{- with $c.configFiles }}
+- name: config
+  configMap:
+    name: {{ include "shopmesh.componentName" (dict "root" $root "name" (printf "%s-config" $name)) }}
+{{- end }}
 {{- end -}}
 
 {{- define "shopmesh.python.volumeMounts" -}}
@@ -103,6 +122,38 @@ them for the local mesh.
 {{- if $c.models }}
 {{ include "shopmesh.models.mount" (dict "root" $root "writable" false) }}
 {{- end }}
+{{- if and $root.Values.artifacts.enabled $c.artifacts }}
+- {name: artifacts, mountPath: {{ $root.Values.artifacts.mountPath }}, readOnly: true}
+{{- end }}
+{{- with $c.configFiles }}
+- {name: config, mountPath: /etc/shopmesh/config, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{/* File name of a configFiles entry: RULES_FILE -> rules-file.yaml. */}}
+{{- define "shopmesh.configFileName" -}}
+{{- printf "%s.yaml" (. | lower | replace "_" "-") -}}
+{{- end -}}
+
+{{/* A component's configFiles as a ConfigMap: root, name, c. */}}
+{{- define "shopmesh.configMap" -}}
+{{- $job := dict "root" .root "name" (printf "%s-config" .name) -}}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ include "shopmesh.componentName" $job }}
+  labels: {{- include "shopmesh.labels" (dict "root" .root "name" .name) | nindent 4 }}
+data:
+  {{- range $suffix, $content := .c.configFiles }}
+  {{ include "shopmesh.configFileName" $suffix }}: {{ $content | quote }}
+  {{- end }}
+{{- end -}}
+
+{{/* The shared artifacts volume (artifacts.enabled). */}}
+{{- define "shopmesh.artifacts.volume" -}}
+- name: artifacts
+  persistentVolumeClaim:
+    claimName: {{ default (printf "%s-artifacts" (include "shopmesh.fullname" .)) .Values.artifacts.existingClaim }}
 {{- end -}}
 
 {{/* The model repository volume, and the init container that fills it from the models image. */}}

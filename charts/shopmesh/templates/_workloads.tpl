@@ -353,3 +353,84 @@ spec:
           volumeMounts: {{- include "shopmesh.python.volumeMounts" . | nindent 12 }}
       volumes: {{- include "shopmesh.python.volumes" . | nindent 8 }}
 {{- end -}}
+
+{{/* The shell command of a job: root, key, job, hook (the post-install run: ranker uses --quick). */}}
+{{- define "shopmesh.jobCommand" -}}
+{{- $root := .root -}}{{- $job := .job -}}
+{{- $dir := $root.Values.artifacts.mountPath -}}
+{{- $threads := printf "--threads %d" (int $root.Values.jobs.threads) -}}
+{{- $extra := join " " (default list $job.extraArgs) -}}
+{{- $lines := list "set -eu" -}}
+{{- if $root.Values.jobs.fetchData -}}
+{{- $lines = append $lines "shopmesh data fetch --quiet" -}}
+{{- end -}}
+{{- if eq .key "userTower" -}}
+{{- $lines = append $lines (printf "shopmesh train user-tower --out %s/models/user-tower-movielens %s %s" $dir $threads $extra) -}}
+{{- else if eq .key "index" -}}
+{{- $lines = append $lines (printf "tower=$(ls -d %s/models/user-tower-movielens/*/ 2>/dev/null | sort -V | tail -n 1)" $dir) -}}
+{{- range $job.catalogs -}}
+{{- $tower := ternary " ${tower:+--tower \"$tower\"}" "" (eq . "movielens") -}}
+{{- $lines = append $lines (printf "shopmesh build index %s --root %s/indexes --promote%s %s" . $dir $tower $extra) -}}
+{{- end -}}
+{{- else -}}
+{{- range $job.catalogs -}}
+{{- $lines = append $lines (printf "shopmesh train ranker %s --models-dir %s/models %s%s %s" . $dir $threads (ternary " --quick" "" $.hook) $extra) -}}
+{{- end -}}
+{{- end -}}
+{{- join "\n" $lines -}}
+{{- end -}}
+
+{{/* The spec of a job's Job (CronJob template or install hook): root, name, key, job, hook. */}}
+{{- define "shopmesh.jobSpec" -}}
+{{- $root := .root -}}{{- $j := $root.Values.jobs -}}{{- $d := $root.Values.default -}}
+{{- $dir := $root.Values.artifacts.mountPath -}}
+backoffLimit: {{ $j.backoffLimit }}
+activeDeadlineSeconds: {{ $j.activeDeadlineSeconds }}
+ttlSecondsAfterFinished: 86400
+template:
+  metadata:
+    labels: {{- include "shopmesh.labels" . | nindent 6 }}
+  spec:
+    restartPolicy: Never
+    automountServiceAccountToken: false
+    enableServiceLinks: false
+    securityContext: {{- toYaml $d.podSecurityContext | nindent 6 }}
+    {{- with $root.Values.image.pullSecrets }}
+    imagePullSecrets:
+      {{- range . }}
+      - name: {{ . }}
+      {{- end }}
+    {{- end }}
+    {{- with $j.nodeSelector }}
+    nodeSelector: {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- with $j.tolerations }}
+    tolerations: {{- toYaml . | nindent 6 }}
+    {{- end }}
+    containers:
+      - name: {{ .key | kebabcase }}
+        image: {{ default (include "shopmesh.image" (dict "root" $root "name" "jobs")) $j.image }}
+        imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+        command: [sh, -c]
+        args:
+          - {{ include "shopmesh.jobCommand" . | quote }}
+        env:
+          - {name: SHOPMESH_HOME, value: /var/lib/shopmesh}
+          - {name: SHOPMESH_DATA_DIR, value: {{ printf "%s/data" $dir | quote }}}
+          - {name: HOME, value: /tmp}
+          - {name: PYTHONUNBUFFERED, value: "1"}
+          - {name: PYTHONDONTWRITEBYTECODE, value: "1"}
+          - {name: OMP_NUM_THREADS, value: {{ $j.threads | quote }}}
+        resources: {{- toYaml (default $j.resources .job.resources) | nindent 10 }}
+        securityContext: {{- toYaml $d.securityContext | nindent 10 }}
+        volumeMounts:
+          - {name: tmp, mountPath: /tmp}
+          - {name: state, mountPath: /var/lib/shopmesh}
+          - {name: artifacts, mountPath: {{ $dir }}}
+    volumes:
+      - name: tmp
+        emptyDir: {sizeLimit: {{ $d.scratchSizeLimit }}}
+      - name: state
+        emptyDir: {sizeLimit: {{ $d.scratchSizeLimit }}}
+      {{- include "shopmesh.artifacts.volume" $root | nindent 6 }}
+{{- end -}}
