@@ -6,6 +6,8 @@ import contextlib
 import os
 import sys
 
+from threadpoolctl import threadpool_limits
+
 _ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
              "VECLIB_MAXIMUM_THREADS", "TOKENIZERS_PARALLELISM")
 
@@ -23,6 +25,11 @@ def pin_cpu_threads(threads: int) -> dict[str, int]:
     for var in _ENV_VARS:
         os.environ[var] = "false" if var == "TOKENIZERS_PARALLELISM" else str(threads)
     applied["openmp_env"] = threads
+    # A BLAS already loaded (numpy's OpenBLAS, imported with a service's modules before its main runs) sized
+    # its pool from the core count at import and ignores the environment now: cap it directly. Left at 2
+    # threads, every small matrix product (MMR's similarities) woke a second thread that spun on a busy core.
+    threadpool_limits(limits=threads)
+    applied["blas_openmp"] = threads
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         torch.set_num_threads(threads)

@@ -75,13 +75,15 @@ def test_domain_error_details() -> None:
     assert InvalidArgument("x").to_status().code == 3
 
 
-def test_thread_caps_apply_to_torch_and_openmp() -> None:
+def test_thread_caps_apply_to_torch_openmp_and_an_already_loaded_blas() -> None:
     code = (
-        "import torch\n"
+        "import numpy, torch, threadpoolctl\n"
         "from shared.threads import pin_cpu_threads\n"
         "applied = pin_cpu_threads(1)\n"
         "import os\n"
         "assert torch.get_num_threads() == 1, torch.get_num_threads()\n"
+        "pools = threadpoolctl.threadpool_info()\n"
+        "assert pools and all(p['num_threads'] == 1 for p in pools), pools  # numpy's BLAS loaded before\n"
         "assert os.environ['OMP_NUM_THREADS'] == '1'\n"
         "print(sorted(applied))\n"
     )
