@@ -4,6 +4,7 @@ parse with the real `shopmesh` argument parser)."""
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +40,8 @@ def test_jobs_are_cronjobs_with_install_hooks_in_order(render: Render) -> None:
     crons = of_kind(objects, "CronJob")
     assert sorted(crons) == ["index-job", "ranker-job", "user-tower-job"]
     for obj in crons.values():
-        client.ApiClient()._ApiClient__deserialize(obj, "V1CronJob")
+        model = client.ApiClient().deserialize(json.dumps(obj), "V1CronJob", "application/json")
+        assert model.spec.job_template.spec.template.spec.containers[0].command == ["sh", "-c"]
         assert obj["spec"]["concurrencyPolicy"] == "Forbid" and obj["spec"]["suspend"] is False
     hooks = [o for o in objects if o["kind"] == "Job" and o["metadata"]["name"].endswith("-install")
              and "post-install" in o["metadata"]["annotations"]["helm.sh/hook"]]
@@ -108,6 +110,7 @@ def test_config_files_become_a_mounted_configmap(render: Render) -> None:
     objects = render(JOBS_ON)
     container = container_of(objects, "ranking")
     path = shopmesh_env(container, "ranking")["RULES_FILE"]
+    assert path is not None
     mount = next(m for m in container["volumeMounts"] if m["name"] == "config")
     assert path.startswith(mount["mountPath"] + "/")
     config = of_kind(objects, "ConfigMap")["ranking"]

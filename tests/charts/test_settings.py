@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
 from shopmesh.mesh import MESH, ServiceSpec, Supervisor
-from tests.charts.conftest import Manifest, of_kind
+from tests.charts.conftest import CHART, Manifest, of_kind
 
 pytestmark = pytest.mark.integration
 
@@ -177,3 +178,27 @@ def test_embedding_uses_the_triton_deployment_and_the_mounted_repository(render:
     assert env["TRITON_URL"] == "shopmesh-triton:8001"
     assert env["MODELS_DIR"] == "/models"
     assert env["BUILD_MODELS_ON_START"] == "false", "a read-only repository cannot be built into"
+
+
+def path_settings(cls: type[ServiceSettings]) -> set[str]:
+    """Suffixes of the fields holding file or folder paths (Path, Path | None, list[Path])."""
+    return {name.upper() for name, field in cls.model_fields.items() if "Path" in str(field.annotation)}
+
+
+@pytest.mark.parametrize("values", [(), (CHART / "ci" / "jobs-on.yaml",)], ids=["default", "jobs-on"])
+@pytest.mark.parametrize("spec", MESH, ids=[s.name for s in MESH])
+def test_every_path_setting_lies_on_a_volume(render: Render, spec: ServiceSpec, values: tuple[Path, ...]) -> None:
+    """A path the chart gives a service (models dir, index root, rules and experiments files, key files) is on a
+    volume the container mounts: the root file system is read-only and holds none of them."""
+    cls = settings_class(spec)
+    if cls is None:
+        pytest.skip(f"{spec.name} has no settings class yet")
+    container = container_of(render(*values), spec.name)
+    env = shopmesh_env(container, spec.name)
+    mounts = [m["mountPath"] for m in container["volumeMounts"]]
+    for suffix in path_settings(cls) & set(env):
+        value = env[suffix]
+        assert value is not None
+        paths = json.loads(value) if value.startswith("[") else [value]
+        for path in paths:
+            assert any(path == m or path.startswith(m.rstrip("/") + "/") for m in mounts), (spec.name, suffix, path)
