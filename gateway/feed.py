@@ -264,13 +264,17 @@ class HomeFeed:
             rank_context.request_time.CopyFrom(inputs.features.as_of_time)
         request = ranking_pb.RankRequest(
             user_id=caller.user_id if inputs.features is not None else "", catalog_id=catalog_id,
-            candidates=[ranking_pb.RankCandidate(
-                item_id=c.item_id, item_features=features.get(c.item_id), sources=list(c.sources),
-                retrieval_score=c.score,
-                text_similarity=c.text_similarity if c.HasField("text_similarity") else None,
-                learned_similarity=c.learned_similarity if c.HasField("learned_similarity") else None)
-                for c in candidates],
             context=rank_context, limit=self.config.feed_depth)
+        add = request.candidates.add  # built in place: a list of messages would be copied into the field again
+        for c in candidates:
+            out = add(item_id=c.item_id, sources=c.sources, retrieval_score=c.score)
+            item = features.get(c.item_id)
+            if item is not None:
+                out.item_features.CopyFrom(item)
+            if c.HasField("text_similarity"):
+                out.text_similarity = c.text_similarity
+            if c.HasField("learned_similarity"):
+                out.learned_similarity = c.learned_similarity
         if inputs.features is not None:
             request.user_features.CopyFrom(inputs.features)
         if assignment.diversity_lambda is not None:
