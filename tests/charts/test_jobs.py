@@ -115,3 +115,14 @@ def test_config_files_become_a_mounted_configmap(render: Render) -> None:
     assert path.startswith(mount["mountPath"] + "/")
     config = of_kind(objects, "ConfigMap")["ranking"]
     assert path.rsplit("/", 1)[1] in config["data"]
+
+
+def test_a_changed_config_file_rolls_the_deployment(render: Render) -> None:
+    def checksum(*sets: str) -> str:
+        meta = of_kind(render(JOBS_ON, sets=sets), "Deployment")["ranking"]["spec"]["template"]["metadata"]
+        value: str = meta["annotations"]["checksum/config"]
+        return value
+
+    assert checksum() != checksum("components.ranking.configFiles.RULES_FILE=rule_sets: {x: 1}")
+    assert "checksum/config" not in of_kind(render(), "Deployment")["ranking"]["spec"]["template"]["metadata"].get(
+        "annotations", {})

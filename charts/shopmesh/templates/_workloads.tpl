@@ -47,12 +47,17 @@ labels:
   {{- with $c.podLabels }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
-{{- if or .root.Values.metrics.podAnnotations $c.podAnnotations }}
+{{- $configFiles := and (eq $c.kind "python") $c.configFiles }}
+{{- if or .root.Values.metrics.podAnnotations $c.podAnnotations $configFiles }}
 annotations:
   {{- if .root.Values.metrics.podAnnotations }}
   prometheus.io/scrape: "true"
   prometheus.io/port: {{ $c.ports.metrics | quote }}
   prometheus.io/path: /metrics
+  {{- end }}
+  {{- if $configFiles }}
+  {{- /* The services read these files at start: a changed file rolls the Deployment. */}}
+  checksum/config: {{ toJson $c.configFiles | sha256sum }}
   {{- end }}
   {{- with $c.podAnnotations }}
   {{- toYaml . | nindent 2 }}
