@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from services.profile.catalogue import Catalogue
 from services.profile.feature_store import EntityKey, FeatureStore, ItemRow, StateFields, UserRow
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from services.profile.fold_process import FoldProcess
 
 log = get_logger(__name__)
+S = TypeVar("S", UserState, ItemState)
 REBUILDING = -1
 """The partition key that, set to 1, marks a half-written rebuild: the next start rebuilds instead."""
 _APPLY_BATCH = 20_000
@@ -55,6 +56,13 @@ FULL_WINDOW = 8_000
 """Queued events that end the coalescing wait early: a window this large already amortises the per-window
 re-encoding, and under sustained ingest a fixed wait is idle time in which the backlog bound holds acks back
 (the fold then spends its core folding instead of sleeping between windows)."""
+STATE_EVERY_S = 5.0
+"""With a store that serves reads from records kept apart from the states (Redis): how often the fold saves
+the states (JSON, read back only by the fold itself after a restart). In between, a window writes the touched
+entities' records and the records' applied sequences only; the states' applied sequences stay at the last
+save, so a restart's catch-up refolds the events since then from the log onto those states (each counted
+once), and a window rewrites their records with the same values. Saves are about 40% of a window's encoding
+and most of its bytes to Redis. A window that would evict a state not yet saved saves them all first."""
 MAX_FOLD_BACKLOG = 10_000
 """With a fold process: committed events it may have outstanding before ingest waits (`admit`). It folds
 about as fast as the ack path commits, but on busy cores it can fall behind; this bounds how far (about half a
@@ -141,6 +149,13 @@ class FeatureEngine:
         self._users: OrderedDict[EntityKey, UserState] = OrderedDict()
         self._items: OrderedDict[EntityKey, ItemState] = OrderedDict()
         self._cache_size = cache_size
+        self._states_lag = bool(getattr(features, "records_apart", False))
+        self._unsaved_users: set[EntityKey] = set()
+        self._unsaved_items: set[EntityKey] = set()
+        """States changed since the last save (all in the caches above: eviction saves first)."""
+        self._saved: dict[int, int] = {}
+        """Per partition, the sequence the stored states reflect."""
+        self._saved_at = -math.inf
         self.item_reader = ItemReader(config)
         self._apply_s = 0.0
         self.on_applied: Callable[[dict[int, int], dict[str, int]], None] | None = None
@@ -176,12 +191,16 @@ class FeatureEngine:
             await self.rebuild()
         else:
             self._applied = {p: v for p, v in applied.items() if p != REBUILDING}
+            self._saved = dict(self._applied)
             await self.catch_up()
         self._task = asyncio.create_task(self._run(), name="feature-engine")
 
     async def stop(self) -> None:
-        """Applies what is queued, then stops the background task."""
+        """Applies what is queued, saves the states not yet saved, then stops the background task."""
         await self.drain()
+        if self._process is None and (self._unsaved_users or self._unsaved_items):
+            with contextlib.suppress(Exception):  # the next start refolds from the last save
+                await self._save_states()
         if self._process is not None:
             await self._process.stop()
         if self._task is not None:
@@ -282,11 +301,32 @@ class FeatureEngine:
         for e in events:  # within a partition, sequences arrive in commit order
             if e.sequence > applied.get(e.log_partition, 0):
                 applied[e.log_partition] = e.sequence
+        save = (not self._states_lag or time.monotonic() - self._saved_at >= STATE_EVERY_S
+                or len(self._users.keys() | result.users.keys()) > self._cache_size
+                or len(self._items.keys() | result.items.keys()) > self._cache_size)
         try:
-            await self.features.write(user_rows(result.users.items()), item_rows(result.items.items()), applied)
+            if save:
+                await self.features.write(
+                    user_rows([*result.users.items(), *self._unsaved(self._unsaved_users, self._users, result.users)]),
+                    item_rows([*result.items.items(), *self._unsaved(self._unsaved_items, self._items, result.items)]),
+                    applied)
+            else:
+                await self.features.write({k: (None, user_record(s)) for k, s in result.users.items()},
+                                          {k: (None, s.popularity_anchor(), item_record(s))
+                                           for k, s in result.items.items()}, applied, states=False)
         except BaseException:
-            self.forget()  # the cached states are ahead of the store now
+            # The cached states are ahead of the store now: back to the saved states and their sequences
+            # (the run loop's catch-up refolds from there).
+            self._applied = dict(self._saved)
+            self.forget()
             raise
+        if save:
+            self._saved, self._saved_at = dict(applied), time.monotonic()
+            self._unsaved_users.clear()
+            self._unsaved_items.clear()
+        else:
+            self._unsaved_users.update(result.users)
+            self._unsaved_items.update(result.items)
         self._remember(result)
         self._applied = applied
         for e in events:
@@ -294,6 +334,18 @@ class FeatureEngine:
                 self._watermarks[e.catalog_id] = e.event_time_us
         if self.on_applied is not None:
             self.on_applied(dict(applied), dict(self._watermarks))
+
+    @staticmethod
+    def _unsaved(keys: set[EntityKey], cache: OrderedDict[EntityKey, S], touched: dict[EntityKey, S]
+                 ) -> list[tuple[EntityKey, S]]:
+        return [(k, cache[k]) for k in keys if k not in touched]
+
+    async def _save_states(self) -> None:
+        await self.features.write(user_rows(self._unsaved(self._unsaved_users, self._users, {})),
+                                  item_rows(self._unsaved(self._unsaved_items, self._items, {})), dict(self._applied))
+        self._saved, self._saved_at = dict(self._applied), time.monotonic()
+        self._unsaved_users.clear()
+        self._unsaved_items.clear()
 
     async def _load(self, users: dict[EntityKey, UserState], user_keys: list[EntityKey],
                     items: dict[EntityKey, ItemState], item_keys: list[EntityKey]) -> None:
@@ -319,9 +371,12 @@ class FeatureEngine:
         if user_id is None:
             self._users.clear()
             self._items.clear()
+            self._unsaved_users.clear()
+            self._unsaved_items.clear()
             return
-        for key in [k for k in self._users if k[1] == user_id]:
+        for key in [k for k in self._users if k[1] == user_id]:  # deleted: its stored state is gone too
             del self._users[key]
+            self._unsaved_users.discard(key)
 
     def forget_items(self, keys: Iterable[EntityKey]) -> None:
         """Drops these items' cached states (their records were rewritten behind the fold)."""
@@ -330,10 +385,12 @@ class FeatureEngine:
             self._process.send("forget_items", keys)
         for key in keys:
             self._items.pop(key, None)
+            self._unsaved_items.discard(key)
 
     def reset_applied(self, applied: dict[int, int]) -> None:
-        """Takes the applied sequences a rebuild wrote as this fold's own."""
+        """Takes the applied sequences a rebuild wrote (with every state) as this fold's own."""
         self._applied = dict(applied)
+        self._saved = dict(applied)
 
     def items_changed(self, items: list[Item]) -> None:
         """Catalogue upserts (the shared catalogue already has them; a fold process gets them in order)."""
@@ -386,6 +443,7 @@ class FeatureEngine:
         applied = {p: snapshot for p in await self._log.call(self._log.sync.partitions)}
         await self.features.write({}, {}, {REBUILDING: 0, **applied})
         self._applied = applied
+        self._saved = dict(applied)
         if self._process is not None:
             self._process.send("reset", applied)
         return count, len(users), len(items)
@@ -403,7 +461,8 @@ class FeatureEngine:
                 states = {(catalog, i): items.get((catalog, i)) or ItemState.empty(self.config) for i in chunk}
                 self.forget_items(states)
                 # A fold process keeps the applied sequences itself (this process only knows its last report).
-                await self.features.write({}, item_rows(states.items()), {} if self._process else self._applied)
+                # The states are written whole; the sequences stay (a fold process keeps its own).
+                await self.features.write({}, item_rows(states.items()), {})
 
     # --- reads ----------------------------------------------------------------------------------------------
 
@@ -418,6 +477,8 @@ class FeatureEngine:
     async def user_features(self, catalog_id: str, user_id: str,
                             as_of_us: int | None) -> tuple[int, UserFeatureValues | None]:
         """(as_of, features or None when the user has no events up to as_of)."""
+        if as_of_us is None and self._states_lag:  # the stored state may be seconds old: fold the log up to now
+            as_of_us = max(await self.now_us(catalog_id), 0)
         if as_of_us is None:
             now = await self.now_us(catalog_id)
             raw = (await self.features.read_users([(catalog_id, user_id)]))[0]
@@ -434,6 +495,8 @@ class FeatureEngine:
                             as_of_us: int | None) -> tuple[int, list[ItemFeatureValues]]:
         """(as_of, features per item in request order; items without events get empty-state features)."""
         keys = [(catalog_id, i) for i in item_ids]
+        if as_of_us is None and self._states_lag:  # the stored states may be seconds old: fold the log up to now
+            as_of_us = await self.now_us(catalog_id)
         if as_of_us is None:
             now = await self.now_us(catalog_id)
             raws = await self.features.read_items(keys)

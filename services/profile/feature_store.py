@@ -17,9 +17,9 @@ EntityKey = tuple[str, str]
 """(catalog_id, user_id or item_id)."""
 StateFields = dict[str, object]
 """A state's dump: field name -> JSON-ready value."""
-UserRow = tuple[StateFields, bytes]
+UserRow = tuple[StateFields | None, bytes]
 """What the fold writes per user: (state, serving record)."""
-ItemRow = tuple[StateFields, float | None, bytes]
+ItemRow = tuple[StateFields | None, float | None, bytes]
 """What the fold writes per item: (state, popularity anchor or None, serving record)."""
 
 
@@ -61,13 +61,22 @@ class FeatureStore(Protocol):
         """Serving records of these items, in order: bytes, or the state where the store keeps no record."""
         ...
 
+    records_apart: bool
+    """Whether reads are served from records kept apart from the states: then the fold may write records
+    without states (`states=False`) and save the states only now and then (engine.STATE_EVERY_S)."""
+
     async def write(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
-                    applied: dict[int, int]) -> None:
-        """Replaces these entities' rows and the applied sequences, atomically."""
+                    applied: dict[int, int], *, states: bool = True) -> None:
+        """Replaces these entities' rows and the applied sequences, atomically.
+
+        With `states=False` (only where `records_apart`) the rows carry None for their states: records and
+        the applied sequences of the records move, the states and the sequences they reflect stay.
+        """
         ...
 
     async def applied_sequences(self) -> dict[int, int]:
-        """Per log partition, the sequence up to which events are reflected (missing: none)."""
+        """Per log partition, the sequence up to which the stored states reflect events (missing: none):
+        where a restart's catch-up starts."""
         ...
 
     async def top_items(self, catalog_id: str, offset: int, count: int) -> list[tuple[str, float]]:

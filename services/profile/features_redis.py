@@ -149,17 +149,20 @@ class RedisFeatureStore:
         """Serving records of these items, in order (one EVALSHA)."""
         return await self._read_records("i", keys)
 
+    records_apart = True
+    """Reads fetch the `r` field only: the fold may leave `s` behind between its state saves."""
+
     def _write_sync(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
-                    applied: dict[int, int]) -> None:
+                    applied: dict[int, int], states: bool) -> None:
         pipe = self._redis.pipeline(transaction=True)  # MULTI/EXEC: records and sequence move together
         catalogs: set[str] = set()
         for key, (fields, record) in users.items():
-            pipe.hset(self._user_key(key), mapping={"v": STATE_VERSION, "s": encode_state(fields), "r": record})
+            pipe.hset(self._user_key(key), mapping=self._fields(fields, record))
             catalogs.add(key[0])
         ranked: dict[str, dict[str, float]] = {}
         dropped: dict[str, list[str]] = {}
         for key, (fields, anchor, record) in items.items():
-            pipe.hset(self._item_key(key), mapping={"v": STATE_VERSION, "s": encode_state(fields), "r": record})
+            pipe.hset(self._item_key(key), mapping=self._fields(fields, record))
             if anchor is None:
                 dropped.setdefault(key[0], []).append(key[1])
             else:
@@ -172,18 +175,31 @@ class RedisFeatureStore:
         if catalogs:
             pipe.sadd(f"{self._p}catalogs", *catalogs)
         if applied:
-            pipe.hset(f"{self._p}meta", mapping={f"applied:{p}": str(v) for p, v in applied.items()})
+            marks: dict[Any, Any] = {f"applied:{p}": str(v) for p, v in applied.items()}
+            if states:
+                marks.update({f"states:{p}": str(v) for p, v in applied.items()})
+            pipe.hset(f"{self._p}meta", mapping=marks)
         pipe.execute()
 
+    @staticmethod
+    def _fields(fields: StateFields | None, record: bytes) -> dict[Any, Any]:
+        if fields is None:  # a record-only write: the state saved earlier stays
+            return {"r": record}
+        return {"v": STATE_VERSION, "s": encode_state(fields), "r": record}
+
     async def write(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
-                    applied: dict[int, int]) -> None:
-        """Records and the applied sequences change together or not at all."""
-        await self._call(lambda: self._write_sync(users, items, applied))
+                    applied: dict[int, int], *, states: bool = True) -> None:
+        """Records and the applied sequences change together or not at all (the states too, unless
+        `states=False`: then `applied` moves the records' sequences, `states:<p>` stays)."""
+        await self._call(lambda: self._write_sync(users, items, applied, states))
 
     async def applied_sequences(self) -> dict[int, int]:
-        """Per log partition, the sequence up to which events are reflected."""
+        """Per log partition, the sequence up to which the states (`s`) reflect events: `states:<p>`, or
+        `applied:<p>` in a store written before states were saved apart."""
         raw: Any = await self._call(lambda: self._redis.hgetall(f"{self._p}meta"))
-        return {int(k.decode().split(":", 1)[1]): int(v) for k, v in raw.items() if k.startswith(b"applied:")}
+        marks = {k.decode(): int(v) for k, v in raw.items()}
+        kind = "states:" if any(k.startswith("states:") for k in marks) else "applied:"
+        return {int(k.split(":", 1)[1]): v for k, v in marks.items() if k.startswith(kind)}
 
     async def top_items(self, catalog_id: str, offset: int, count: int) -> list[tuple[str, float]]:
         """Items by popularity anchor, highest first."""

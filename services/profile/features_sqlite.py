@@ -82,8 +82,11 @@ class SqliteFeatureStore:
         rows: list[bytes | StateFields | None] = [*await self.read_items(keys)]
         return rows
 
+    records_apart = False
+    """Reads evaluate the states: every write carries them."""
+
     async def write(self, users: dict[EntityKey, UserRow], items: dict[EntityKey, ItemRow],
-                    applied: dict[int, int]) -> None:
+                    applied: dict[int, int], *, states: bool = True) -> None:
         """States and the applied sequences in one transaction (serving records are not kept here)."""
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany("INSERT OR REPLACE INTO user_features VALUES (?, ?, ?)",
