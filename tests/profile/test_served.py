@@ -71,6 +71,20 @@ def test_user_records_read_like_the_reference(seed: int, count: int) -> None:
         assert user_record(state) == record  # the entry cache does not change the bytes
 
 
+def test_user_records_encoded_window_by_window_equal_fresh_encodings() -> None:
+    """The parts a state keeps encoded (entries, the joined purchases) never outlive a change: a state
+    re-encoded after every small window gives the bytes of the same state encoded from scratch."""
+    config = FeatureConfig()
+    catalogue = _catalogue()
+    users: dict[tuple[str, str], UserState] = {}
+    events = _events(7, 1200)
+    for start in range(0, len(events), 7):
+        fold(events[start:start + 7], config, catalogue, users, {})
+        for state in users.values():
+            assert user_record(state) == user_record(UserState.load(config, state.dump()))
+    assert any(len(s.purchased) > 3 for s in users.values())
+
+
 @pytest.mark.parametrize("seed,count", [(4, 3), (5, 200), (6, 1500)])
 def test_item_records_read_like_the_reference(seed: int, count: int) -> None:
     config = FeatureConfig(prior_alpha=2.0, prior_beta=7.0)
