@@ -24,7 +24,11 @@ from shopmesh.profile.v1 import profile_service_pb2 as pb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ProfileService"].full_name
-_WIRE_REPLIES = frozenset({"GetUserFeatures", "GetItemFeatures", "IngestEvents"})
+_RESULTS = 0x0A
+"""The wire tag of GetItemsResponse.results (field 1, length-delimited)."""
+ITEM_RESULT_CACHE = 200_000
+"""Encoded GetItems entries kept (one per item); the cache starts over when it is full."""
+_WIRE_REPLIES = frozenset({"GetUserFeatures", "GetItemFeatures", "GetItems", "IngestEvents"})
 """Methods that may return the reply already as wire bytes (joined from pre-encoded records, or hand-encoded
 per-event results)."""
 
@@ -67,6 +71,23 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         self._templates: dict[tuple[str, str], tuple[int, features_pb2.ItemFeatures]] = {}
         self._encoded_templates: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._item_entries = ItemEntries(service.engine.item_reader, self._encoded_template)
+        self._item_results: dict[tuple[str, str], tuple[Item, bytes]] = {}
+
+    def _item_result(self, item_id: str, item: Item | None) -> bytes:
+        """One GetItemsResponse entry as wire bytes, encoded once per catalogue object.
+
+        An upsert loads new Item objects into the catalogue, so the entry is keyed on the object itself (an
+        upserted item may carry the update time it was read with)."""
+        if item is None:
+            return delimited(_RESULTS, pb.ItemResult(item_id=item_id, missing=True).SerializeToString())
+        key = (item.catalog_id, item.item_id)
+        cached = self._item_results.get(key)
+        if cached is None or cached[0] is not item:
+            if len(self._item_results) >= ITEM_RESULT_CACHE:
+                self._item_results.clear()
+            body = pb.ItemResult(item_id=item_id, item=convert.item_to_pb(item)).SerializeToString()
+            cached = self._item_results[key] = (item, delimited(_RESULTS, body))
+        return cached[1]
 
     def _template(self, item: Item) -> features_pb2.ItemFeatures:
         key = (item.catalog_id, item.item_id)
@@ -87,11 +108,10 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
     # --- catalogue ------------------------------------------------------------------------------------------
 
     async def GetItems(self, request: pb.GetItemsRequest, context: Ctx) -> pb.GetItemsResponse:
-        items = self.service.get_items(request.catalog_id, list(request.item_ids))
-        return pb.GetItemsResponse(results=[
-            pb.ItemResult(item_id=i, missing=True) if item is None else
-            pb.ItemResult(item_id=i, item=convert.item_to_pb(item))
-            for i, item in zip(request.item_ids, items, strict=True)])
+        ids = list(request.item_ids)
+        items = self.service.get_items(request.catalog_id, ids)
+        # The reply's wire bytes, joined from entries cached per item version (the server sends them as they are).
+        return b"".join([self._item_result(i, item) for i, item in zip(ids, items, strict=True)])  # type: ignore[return-value]
 
     async def ListItems(self, request: pb.ListItemsRequest, context: Ctx) -> pb.ListItemsResponse:
         items, token, total = self.service.list_items(request.catalog_id, request.page_size, request.page_token)
