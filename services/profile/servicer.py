@@ -268,15 +268,14 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         except DomainError as exc:
             if exc.code != grpc.StatusCode.NOT_FOUND:
                 raise
-        try:
-            as_of, values = await self.service.user_features(request.user_id, "", None, user)
+        try:  # the features as the serving read gives them now (the records every fold window rewrites)
+            _, _, encoded = await self.service.served_user_features(request.user_id, "", user)
         except DomainError as exc:  # no default catalogue loaded yet: no features to export
             if exc.code != grpc.StatusCode.NOT_FOUND:
                 raise
-            values = None
-        if values is not None:
-            first.features.CopyFrom(convert.user_features_to_pb(
-                request.user_id, self.service.catalogue.default_catalog, as_of, values))
+            encoded = None
+        if encoded is not None:
+            first.features.MergeFromString(encoded)
         yield first
         orders, token = await self.orders.list_orders(request.user_id, [], 100, "", user)
         while orders:

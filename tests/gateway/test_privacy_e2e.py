@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,23 @@ def _logged_events(mesh: Supervisor, user: str) -> int:
         return int(db.execute("SELECT COUNT(*) FROM events WHERE user_id = ?", (user,)).fetchone()[0])
     finally:
         db.close()
+
+
+def _wait_for_features(mesh: Supervisor, user: str, timeout_s: float = 30.0) -> None:
+    """Waits until the background fold has written the user's features (the export reads them as served)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        db = sqlite3.connect(mesh.home / "profile" / "features.sqlite")
+        try:
+            found = db.execute("SELECT COUNT(*) FROM user_features WHERE user_id = ?", (user,)).fetchone()[0]
+        except sqlite3.OperationalError:
+            found = 0
+        finally:
+            db.close()
+        if found:
+            return
+        assert time.monotonic() < deadline, "the user's features were never folded"
+        time.sleep(0.1)
 
 
 def _chat(gateway: GatewayClient, user: str, text: str) -> str:
@@ -155,6 +173,7 @@ def _seed(gateway: GatewayClient, user: str) -> str:
 def test_export_returns_the_users_data_from_every_service(mesh: Supervisor, gateway: GatewayClient) -> None:
     user = "u11"
     session_id = _seed(gateway, user)
+    _wait_for_features(mesh, user)
     messages, sections = _export(gateway, user)
     assert len({m.export_id for m in messages}) == 1 and all(m.content_type == "application/json" for m in messages)
     assert [m for m in messages if m.HasField("summary")] == [messages[-1]]
