@@ -92,6 +92,17 @@ def _ephemeral_low() -> int:
         return 32768
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process exists (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _reserve(port: int) -> bool:
     """Claims a port for this process; a claim whose process has exited is taken over."""
     PORT_RESERVATIONS.mkdir(parents=True, exist_ok=True)
@@ -106,14 +117,8 @@ def _reserve(port: int) -> bool:
                 owner = 0
             if owner == os.getpid():
                 return False  # handed out already by this process
-            if owner:
-                try:
-                    os.kill(owner, 0)
-                    return False  # its owner is alive
-                except ProcessLookupError:
-                    pass
-                except PermissionError:
-                    return False
+            if owner and _alive(owner):
+                return False
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             continue

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 from services.profile.app import ProfileApp, build
 from services.profile.settings import ProfileSettings
 from shared.logging import get_logger
@@ -11,10 +9,7 @@ from shared.server import run_app
 
 
 def _ready(app: ProfileApp) -> None:
-    # The catalogue and caches live for the whole process: keep them out of the collector's scans, which
-    # otherwise show up as multi-millisecond pauses in read latency.
-    gc.collect()
-    gc.freeze()
+    # run_app has frozen the heap (catalogue, caches) out of the collector's scans by now.
     get_logger("services.profile").info("profile.ready", port=app.host.port, health_port=app.host.health_port)
 
 

@@ -52,15 +52,12 @@ class ModelRegistry:
 
     def load_all(self) -> dict[str, CatalogModels]:
         """Loads new or changed version folders of every catalogue (others are kept as loaded); the new state."""
-        before = set(self._seen)
-        stamps_before = {path: seen[0] for path, seen in self._seen.items()}
+        self.changed = False
         state = {}
         for catalog in self.catalogs:
             state[catalog] = self._load_catalog(catalog)
         with self._lock:
             self._state = state
-        self.changed = set(self._seen) != before or any(
-            stamps_before.get(path) != seen[0] for path, seen in self._seen.items())
         return state
 
     def _load_catalog(self, catalog: str) -> CatalogModels:
@@ -70,13 +67,17 @@ class ModelRegistry:
             if base.is_dir() else []
         for gone in [path for path in self._seen if path.parent == base and path not in folders]:
             del self._seen[gone]
+            self.changed = True
         promoted_fresh = False
         for folder in folders:
             stamp = _stamp(folder)
             seen = self._seen.get(folder)
-            fresh = seen is None or seen[0] != stamp
-            outcome = self._load(catalog, folder) if fresh or seen is None else seen[1]
-            self._seen[folder] = (stamp, outcome)
+            if seen is None or seen[0] != stamp:
+                fresh, outcome = True, self._load(catalog, folder)
+                self._seen[folder] = (stamp, outcome)
+                self.changed = True
+            else:
+                fresh, outcome = False, seen[1]
             if isinstance(outcome, Rejected):
                 models.rejected.append(outcome)
                 continue

@@ -190,9 +190,7 @@ def path_settings(cls: type[ServiceSettings]) -> set[str]:
 def test_every_path_setting_lies_on_a_volume(render: Render, spec: ServiceSpec, values: tuple[Path, ...]) -> None:
     """A path the chart gives a service (models dir, index root, rules and experiments files, key files) is on a
     volume the container mounts: the root file system is read-only and holds none of them."""
-    cls = settings_class(spec)
-    if cls is None:
-        pytest.skip(f"{spec.name} has no settings class yet")
+    cls = settings_class(spec) or kit_settings(spec.name)  # a service without code yet: the kit's paths
     container = container_of(render(*values), spec.name)
     env = shopmesh_env(container, spec.name)
     mounts = [m["mountPath"] for m in container["volumeMounts"]]

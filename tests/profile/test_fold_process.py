@@ -21,13 +21,14 @@ class _Pipe:
 
     def __init__(self) -> None:
         self.sent: list[list[Event]] = []
+        self.messages: list[tuple[object, ...]] = []
         self.on_report: Any = None
 
     def send_events(self, events: list[Event]) -> None:
         self.sent.append(events)
 
     def send(self, *message: object) -> None:
-        pass
+        self.messages.append(message)
 
 
 def _batch(partition: int, first: int, count: int) -> list[Event]:
