@@ -69,6 +69,7 @@ def requests(count: int, candidates: int, limit: int = 0) -> list[Any]:
     from shopmesh.ranking.v1 import ranking_service_pb2 as pb
 
     rng = np.random.default_rng(1)
+    popularity = rng.random(N_ITEMS) * 100
     sources = [recommendation_pb2.CANDIDATE_SOURCE_USER_VECTOR_ANN, recommendation_pb2.CANDIDATE_SOURCE_CO_VISITATION,
                recommendation_pb2.CANDIDATE_SOURCE_TRENDING, recommendation_pb2.CANDIDATE_SOURCE_CATEGORY_AFFINITY]
     out = []
@@ -91,7 +92,8 @@ def requests(count: int, candidates: int, limit: int = 0) -> list[Any]:
                 c.sources.add(source=int(s), score=float(rng.random()), rank=rank)
             i = c.item_features
             i.category_path.extend(CATEGORIES[int(item) % len(CATEGORIES)].split("/"))
-            i.popularity, i.trend, i.stock_quantity = float(rng.random() * 100), 1.0, 5
+            # An item's features are the profile's, the same in every feed until its fold window moves on.
+            i.popularity, i.trend, i.stock_quantity = float(popularity[item]), 1.0, 5
             i.price.CopyFrom(money_pb2.Money(currency_code="USD", amount_micros=9_990_000))
         out.append(request)
     return out

@@ -156,7 +156,7 @@ class RankingEngine:
         page_items = ruled[:query.limit or len(ruled)]
         index = {item: n for n, item in enumerate(ids)}
         page = np.array([index[item.item_id] for item in page_items], dtype=np.int64)
-        drivers = self._drivers(model, filled, scores, page)
+        drivers = self._drivers(model, filled, page)
         anchors = self._closest_recent(model, query.user, [ids[n] for n in page.tolist()])
         reasons: dict[tuple[str, str, str], Reason] = {}
         for position, (item, n, driver, anchor) in enumerate(zip(page_items, page.tolist(), drivers, anchors,
@@ -182,11 +182,12 @@ class RankingEngine:
         return np.concatenate([picked, by_score[MMR_WINDOW:]])
 
     @staticmethod
-    def _drivers(model: RankerArtifact, x: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> list[str]:
+    def _drivers(model: RankerArtifact, x: np.ndarray, rows: np.ndarray) -> list[str]:
         """Per row, the source group whose removal lowers its score most ("" when none proposed it).
 
         Occlusion: each group present in a row is reset to "not proposed" (and its extra features to their
-        fill values), all trials in one batched forward.
+        fill values), all trials in one batched forward of the model's explain scores (for an ensemble, its
+        first member; see RankerEnsemble.explain).
         """
         trials: list[np.ndarray] = []
         labels: list[tuple[np.ndarray, int]] = []
@@ -204,11 +205,12 @@ class RankingEngine:
             labels.append((present, j))
         if not trials:
             return [""] * len(rows)
-        occluded = model.score(np.concatenate(trials))
+        scored = model.explain_score(np.concatenate([x[rows], *trials]))
+        base, occluded = scored[:len(rows)], scored[len(rows):]
         drops = np.full((len(rows), len(SOURCES)), -np.inf)
         start = 0
         for present, j in labels:
-            drops[present, j] = scores[rows[present]] - occluded[start:start + len(present)]
+            drops[present, j] = base[present] - occluded[start:start + len(present)]
             start += len(present)
         best = np.argmax(drops, axis=1)
         found = np.isfinite(drops[np.arange(len(rows)), best])

@@ -179,3 +179,59 @@ def test_registry_loads_a_version_once_and_picks_up_new_ones(tmp_path: Path) -> 
     assert registry.changed
     assert models.promoted is not None and models.promoted.manifest.version == "2"
     assert models.loaded["1"] is first
+
+
+def test_item_features_read_by_content_so_a_changed_item_is_never_stale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.ranking import convert
+    from shopmesh.common.v1 import features_pb2
+    from shopmesh.ranking.v1 import ranking_service_pb2 as pb
+
+    def columns(popularity: float, stock: int) -> tuple[float, bool | None]:
+        message = pb.RankCandidate(item_id="ml-1", retrieval_score=1.0, item_features=features_pb2.ItemFeatures(
+            category_path=["Movies", "Drama"], popularity=popularity, stock_quantity=stock))
+        cols, in_stock = convert.candidates([message])
+        assert cols.category_keys == ["Movies/Drama"] and math.isnan(cols.price[0])  # no price set: missing
+        return float(cols.popularity[0]), in_stock[0]
+
+    monkeypatch.setattr(convert, "ITEM_CACHE_SIZE", 2)
+    assert columns(3.0, 1) == (3.0, True)
+    assert columns(3.0, 1) == (3.0, True)  # read from the cache
+    assert columns(4.0, 0) == (4.0, False)  # the same item with new features is read again
+    assert columns(5.0, 0) == (5.0, False)  # the cache is full: cleared, then filled again
+    assert len(convert._ITEM_CACHE) <= 2
+
+
+def test_reasons_come_from_the_first_fold_member_and_older_artifacts_fall_back(tmp_path: Path) -> None:
+    """An ensemble's export carries `explain` (its first member) beside `forward` (the members' mean)."""
+    import torch
+
+    from shopmesh.models.manifest import hash_files, payload_digest, read_manifest, write_manifest
+    from shopmesh.recsys.ranking.artifact import save_ranker
+    from shopmesh.recsys.ranking.model import RankerConfig, RankerEnsemble, sample_groups, train_ranker
+
+    feats, labels = helpers.synthetic_groups()
+    imputer = Imputer.fit(np.concatenate(feats))
+    filled = [imputer.transform(x)[0] for x in feats]
+    model, _ = train_ranker(sample_groups(filled, labels, 20, 0), RankerConfig(epochs=3, negatives=20, folds=3))
+    assert isinstance(model, RankerEnsemble) and len(model.members) == 3
+    folder = tmp_path / "ranker-movielens" / "1"
+    save_ranker(folder, model, imputer, helpers.space(), {}, catalog_id="movielens", version="1", metrics={},
+                config={}, data_start=None, data_end=None)
+    x = np.ascontiguousarray(filled[0], dtype=np.float32)
+    loaded = load_ranker(folder)
+    with torch.no_grad():
+        mean = model(torch.from_numpy(x)).double().numpy()
+        first = model.members[0](torch.from_numpy(x)).double().numpy()
+    np.testing.assert_allclose(loaded.score(x), mean, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(loaded.explain_score(x), first, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(first, mean)  # the members differ, so the test tells them apart
+
+    # An artifact exported before `explain` existed (forward only) explains with its scores.
+    torch.jit.trace(model, torch.zeros((4, x.shape[1]))).save(str(folder / "model.pt"))
+    manifest = read_manifest(folder)
+    files = hash_files(folder, list(manifest.files))
+    from dataclasses import replace
+
+    write_manifest(folder, replace(manifest, files=files, sha256=payload_digest(files)))
+    older = load_ranker(folder)
+    np.testing.assert_allclose(older.explain_score(x), older.score(x))

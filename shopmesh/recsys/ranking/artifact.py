@@ -63,6 +63,14 @@ class RankerArtifact:
         with torch.no_grad():
             return self.model(torch.from_numpy(x)).double().numpy()
 
+    def explain_score(self, x: np.ndarray) -> np.ndarray:
+        """The scores reasons are computed from (the model's `explain` method; its scores where it has none)."""
+        explain = getattr(self.model, "explain", None)
+        if explain is None:
+            return self.score(x)
+        with torch.no_grad():
+            return explain(torch.from_numpy(x)).double().numpy()
+
 
 class _TritonScores(torch.nn.Module):
     """Triton's batched outputs need a per-row dimension: scores [n] -> [n, 1]."""
@@ -84,7 +92,8 @@ def save_ranker(folder: Path, model: torch.nn.Module, imputer: Imputer, space: I
     model.eval()
     example = torch.zeros((4, len(FEATURE_NAMES)), dtype=torch.float32)
     with torch.no_grad():
-        scripted = torch.jit.trace(model, example)
+        methods = {"forward": example, "explain": example} if hasattr(model, "explain") else {"forward": example}
+        scripted = torch.jit.trace_module(model, methods)
         triton = torch.jit.trace(_TritonScores(model), example)
     scripted.save(str(folder / "model.pt"))
     (folder / "schema.json").write_text(json.dumps({

@@ -101,6 +101,10 @@ class DCNRanker(nn.Module):
             out = out + self.prior_weight * torch.log(torch.clamp(x[..., PRIOR_COLUMN], min=PRIOR_FLOOR))
         return out
 
+    def explain(self, x: torch.Tensor) -> torch.Tensor:
+        """The scores reasons are computed from: for one model, its scores."""
+        return self.forward(x)
+
 
 @dataclass
 class Group:
@@ -186,6 +190,15 @@ class RankerEnsemble(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scores of a batch of candidates (any leading shape, features last)."""
         return torch.stack([m(x) for m in self.members]).mean(dim=0)
+
+    def explain(self, x: torch.Tensor) -> torch.Tensor:
+        """The first member's scores, which reasons (occlusion of source groups) are computed from.
+
+        Occlusion needs a second forward over about two trials per page item; one member costs a fifth of the
+        ensemble and drives the same sources, since every member sees the same features.
+        """
+        first: nn.Module = self.members[0]
+        return first(x)
 
 
 def train_ranker(groups: Sequence[Group], config: RankerConfig,
