@@ -34,6 +34,39 @@ def test_search_never_returns_faiss_padding_when_k_exceeds_the_index() -> None:
         assert result[0].positions[0] == 0
 
 
+class CountingIndex(VectorIndex):
+    """A real FAISS index that counts its searches and the k each asked."""
+
+    def __init__(self, index: VectorIndex) -> None:
+        super().__init__(index.index, index.index_type)
+        self.asked: list[int] = []
+
+    def search(self, queries: np.ndarray, k: int) -> list:  # type: ignore[type-arg]
+        self.asked.append(k)
+        return super().search(queries, k)
+
+
+def test_filtered_search_widens_by_the_share_kept_and_stops_when_the_index_has_no_more() -> None:
+    from services.retrieval.sources import search_index
+
+    vectors = helpers.clustered_vectors(4000, 16, 0)
+    keys = np.arange(len(vectors), dtype=np.int64)
+    query = vectors[7]
+    # Filters drop every third item: one wider search by the kept share, not x4 rounds.
+    flat = CountingIndex(VectorIndex.build(vectors, "Flat"))
+    allowed = np.arange(len(vectors)) % 3 != 0
+    positions, scores = search_index(flat, keys, query, allowed, 500)
+    assert len(positions) == 500 and allowed[positions].all() and np.all(np.diff(scores) <= 1e-6)
+    assert len(flat.asked) == 2 and flat.asked[1] < 1200, flat.asked
+    # An IVF probing one list reaches fewer items than asked: asking for more finds nothing more, so one
+    # search answers with what the index reached, instead of widening to the whole catalogue.
+    ivf = VectorIndex.build(vectors, "IVF16,Flat")
+    ivf.index.nprobe = 1
+    counting = CountingIndex(ivf)
+    positions, _ = search_index(counting, keys, query, allowed, 500)
+    assert counting.asked == [625] and 0 < len(positions) < 500 and allowed[positions].all()
+
+
 def test_empty_index_answers_empty() -> None:
     index = VectorIndex.build(np.zeros((0, 4), np.float32), "Flat")
     assert index.search(np.ones((1, 4), np.float32), 10)[0].positions.size == 0
