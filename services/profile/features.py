@@ -14,6 +14,7 @@ therefore changes only rounding.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -135,9 +136,10 @@ def _newest_first(entry: tuple[int, int, str, int]) -> tuple[int, int]:
     return -entry[0], -entry[1]
 
 
-def category_keys(path: tuple[str, ...]) -> list[str]:
-    """"Movies/Comedy" and each of its prefixes ("Movies")."""
-    return ["/".join(path[: i + 1]) for i in range(len(path))]
+@functools.lru_cache(maxsize=65_536)
+def category_keys(path: tuple[str, ...]) -> tuple[str, ...]:
+    """"Movies/Comedy" and each of its prefixes ("Movies"); cached, since every event of an item asks again."""
+    return tuple("/".join(path[: i + 1]) for i in range(len(path)))
 
 
 @dataclass
