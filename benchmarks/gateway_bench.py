@@ -299,6 +299,37 @@ def main() -> None:
     run(args)
 
 
+def scrape(services: list[Any]) -> dict[tuple[str, str], tuple[float, float]]:
+    """(service, method) -> (seconds summed, calls) of every service's server-side handling histogram."""
+    import re
+    import urllib.request
+
+    pattern = re.compile(r'grpc_server_handling_seconds_(sum|count)\{([^}]*)\} ([0-9.e+-]+)')
+    out: dict[tuple[str, str], tuple[float, float]] = {}
+    for service in services:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{service.metrics_port}/metrics", timeout=5) as reply:
+                text = reply.read().decode()
+        except OSError:
+            continue
+        for kind, labels, value in pattern.findall(text):
+            method = dict(re.findall(r'(\w+)="([^"]*)"', labels)).get("grpc_method", "")
+            total, calls = out.get((service.name, method), (0.0, 0.0))
+            out[(service.name, method)] = (total + float(value), calls) if kind == "sum" else (total, float(value))
+    return out
+
+
+def hop_times(before: dict[tuple[str, str], tuple[float, float]], after: dict[tuple[str, str], tuple[float, float]],
+              feeds: int) -> str:
+    """Mean server-side ms per call and calls per feed of every method called during a rate."""
+    parts = []
+    for key, (total, calls) in sorted(after.items()):
+        t0, c0 = before.get(key, (0.0, 0.0))
+        if calls - c0 >= feeds * 0.05:
+            parts.append(f"{key[0]}.{key[1]} {(total - t0) / (calls - c0) * 1000:.2f} ms x{(calls - c0) / feeds:.1f}")
+    return "; ".join(parts)
+
+
 def run(args: argparse.Namespace) -> None:
     """The mesh runs, then the baseline, then the ratio."""
     run_id = uuid.uuid4().hex[:8]
@@ -324,6 +355,7 @@ def run(args: argparse.Namespace) -> None:
                 ensure_certs(supervisor.certs_dir, ("cli",))
                 gateway = next(s for s in supervisor.running if s.name == "gateway")
                 for rate in [float(r) for r in args.rates.split(",")]:
+                    before = scrape(supervisor.running)
                     done = subprocess.run(
                         [sys.executable, __file__, "--generator", "--address", f"127.0.0.1:{gateway.port}",
                          "--certs", str(supervisor.certs_dir), "--rates", str(rate), "--duration",
@@ -336,6 +368,8 @@ def run(args: argparse.Namespace) -> None:
                     print(f"mesh  {rate:>5.0f} req/s x {args.duration:.0f} s: p50 {result['p50_ms']:.1f} ms, "
                           f"p99 {result['p99_ms']:.1f} ms, errors {sum(result['errors'].values())} "
                           f"{result['errors'] or ''}, degraded {result['degraded']}/{result['sent']}", flush=True)
+                    print(f"  server-side mean per call (from /metrics; warm-up included): "
+                          f"{hop_times(before, scrape(supervisor.running), result['sent'])}", flush=True)
             finally:
                 supervisor.stop()
             base = asyncio.run(baseline(home, env, args.users, args.baseline_requests))

@@ -83,10 +83,12 @@ def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, 
     """
     log_store = open_log_store(stores)
     writers = None
+    consent = None
     if stores.postgres_dsn:  # SQLite has one writer at a time anyway; PostgreSQL writes partitions in parallel
-        from services.profile.store_postgres import AsyncLogWriter
+        from services.profile.store_postgres import AsyncConsentReader, AsyncLogWriter
 
         writers = [AsyncLogWriter(stores.postgres_dsn, stores.postgres_schema) for _ in range(stores.log_writers)]
+        consent = AsyncConsentReader(stores.postgres_dsn, stores.postgres_schema)
     catalogue = Catalogue(default_catalog)
     clock = (lambda: int(time.time() * 1e6)) if wall_clock else None
     process = None
@@ -97,8 +99,11 @@ def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, 
     engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock=clock,
                            fold_process=process)
     service = ProfileService(log_store, engine, catalogue, policy, verifier=verifier,
-                             log_writers=[w.append_consented for w in writers] if writers else None)
+                             log_writers=[w.append_consented for w in writers] if writers else None,
+                             consent_reader=consent.get if consent else None)
     service.closers = [w.close for w in writers or []]
+    if consent is not None:
+        service.closers.append(consent.close)
     return service
 
 

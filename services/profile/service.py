@@ -137,7 +137,8 @@ class ProfileService:
 
     def __init__(self, store: AsyncStore, engine: FeatureEngine, catalogue: Catalogue, policy: Policy, *,
                  verifier: TokenVerifier | None = None, wall_clock_us: Callable[[], int] | None = None,
-                 log_writers: list[Append] | None = None):
+                 log_writers: list[Append] | None = None,
+                 consent_reader: Callable[[str], Awaitable[tuple[int, int, int] | None]] | None = None):
         self.store = store
         self.engine = engine
         self.catalogue = catalogue
@@ -153,6 +154,7 @@ class ProfileService:
         self._writers = [GroupWriter(append, policy.personalization_default_granted, engine.submit)
                          for append in (log_writers or [on_store_thread])]
         self.tombstones = Tombstones(store)
+        self._read_consent = consent_reader
         self._privacy_sweep: asyncio.Task[None] | None = None
 
     async def _db(self, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -414,7 +416,10 @@ class ProfileService:
         """(personalization, marketing, update_time_us); UNSPECIFIED for a user never asked."""
         check_user_id(user_id)
         check_subject(user_id, context_user)
-        found = await self._db(self.store.sync.get_consent, user_id)
+        if self._read_consent is not None:  # on the event loop (PostgreSQL); else through the store's thread
+            found = await self._db_call(self._read_consent(user_id))
+        else:
+            found = await self._db(self.store.sync.get_consent, user_id)
         return found or (ConsentState.UNSPECIFIED, ConsentState.UNSPECIFIED, 0)
 
     async def update_consent(self, user_id: str, personalization: int, marketing: int, paths: list[str],

@@ -1,5 +1,6 @@
 """The PostgreSQL log writer's one-statement append: consent filtered in SQL as personalization_allowed
-decides, duplicates not written twice, and what is written committed (autocommit) before the reply."""
+decides, duplicates not written twice, and what is written committed (autocommit) before the reply. And the
+event-loop consent reader: the store's decisions, and an unreachable database as StoreUnavailable."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from services.profile.model import Event, EventType
 from services.profile.profiles import ConsentState, personalization_allowed
-from services.profile.store_postgres import AsyncLogWriter, drop_schema, postgres_store
+from services.profile.store import StoreUnavailable
+from services.profile.store_postgres import AsyncConsentReader, AsyncLogWriter, drop_schema, postgres_store
 from tests.profile.conftest import POSTGRES_DSN, postgres_and_redis_available
 
 _STATES = {"u-granted": ConsentState.GRANTED, "u-denied": ConsentState.DENIED, "u-undecided": ConsentState.UNSPECIFIED}
@@ -48,3 +50,26 @@ async def test_append_filters_consent_in_the_insert_and_commits(default_granted:
     finally:
         await writer.close()
         drop_schema(POSTGRES_DSN, schema)
+
+
+async def test_consent_reader_reads_what_the_store_wrote_and_reports_an_unreachable_database() -> None:
+    if not postgres_and_redis_available():
+        pytest.fail("PostgreSQL on 127.0.0.1 is not answering")
+    schema = f"profile_test_{uuid.uuid4().hex[:10]}"
+    store = postgres_store(POSTGRES_DSN, schema)
+    reader = AsyncConsentReader(POSTGRES_DSN, schema)
+    try:
+        store.migrate()
+        store.put_consent("u-granted", ConsentState.GRANTED, ConsentState.DENIED, 7)
+        assert await reader.get("u-granted") == (ConsentState.GRANTED, ConsentState.DENIED, 7)
+        assert await reader.get("u-never-asked") is None
+        store.put_consent("u-granted", ConsentState.DENIED, ConsentState.DENIED, 8)  # a later decision is seen
+        assert await reader.get("u-granted") == (ConsentState.DENIED, ConsentState.DENIED, 8)
+    finally:
+        await reader.close()
+        drop_schema(POSTGRES_DSN, schema)
+    from shopmesh.mesh import free_port
+
+    nowhere = AsyncConsentReader(f"postgresql://postgres@127.0.0.1:{free_port()}/test", schema)
+    with pytest.raises(StoreUnavailable):
+        await nowhere.get("u-granted")
