@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from services.profile.model import Event, EventType
 from services.profile.profiles import ConsentState, personalization_allowed
-from services.profile.store import StoreUnavailable
+from services.profile.store import SqlStore, StoreUnavailable
 from services.profile.store_postgres import AsyncConsentReader, AsyncLogWriter, drop_schema, postgres_store
 from tests.profile.conftest import POSTGRES_DSN, postgres_and_redis_available
 
@@ -25,15 +26,26 @@ def _events(prefix: str) -> list[Event]:
             for u, i in itertools.product(_USERS, range(3))]
 
 
-@pytest.mark.parametrize("default_granted", [True, False])
-async def test_append_filters_consent_in_the_insert_and_commits(default_granted: bool) -> None:
+@pytest.fixture
+def migrated() -> Iterator[tuple[str, SqlStore]]:
+    """(schema, store) of a fresh migrated PostgreSQL schema, dropped afterwards."""
     if not postgres_and_redis_available():
         pytest.fail("PostgreSQL on 127.0.0.1 is not answering")
     schema = f"profile_test_{uuid.uuid4().hex[:10]}"
     store = postgres_store(POSTGRES_DSN, schema)
-    writer = AsyncLogWriter(POSTGRES_DSN, schema)
     try:
         store.migrate()
+        yield schema, store
+    finally:
+        drop_schema(POSTGRES_DSN, schema)
+
+
+@pytest.mark.parametrize("default_granted", [True, False])
+async def test_append_filters_consent_in_the_insert_and_commits(default_granted: bool,
+                                                                migrated: tuple[str, SqlStore]) -> None:
+    schema, store = migrated
+    writer = AsyncLogWriter(POSTGRES_DSN, schema)
+    try:
         for user, state in _STATES.items():
             store.put_consent(user, state, ConsentState.UNSPECIFIED, 1)
         kept = {u for u in _USERS if personalization_allowed(_STATES.get(u), default_granted)}
@@ -49,17 +61,13 @@ async def test_append_filters_consent_in_the_insert_and_commits(default_granted:
         assert {(r[0], r[1]): r[2] for r in rows} == written and {r[3] for r in rows} == {10}
     finally:
         await writer.close()
-        drop_schema(POSTGRES_DSN, schema)
 
 
-async def test_consent_reader_reads_what_the_store_wrote_and_reports_an_unreachable_database() -> None:
-    if not postgres_and_redis_available():
-        pytest.fail("PostgreSQL on 127.0.0.1 is not answering")
-    schema = f"profile_test_{uuid.uuid4().hex[:10]}"
-    store = postgres_store(POSTGRES_DSN, schema)
+async def test_consent_reader_reads_what_the_store_wrote_and_reports_an_unreachable_database(
+        migrated: tuple[str, SqlStore]) -> None:
+    schema, store = migrated
     reader = AsyncConsentReader(POSTGRES_DSN, schema)
     try:
-        store.migrate()
         store.put_consent("u-granted", ConsentState.GRANTED, ConsentState.DENIED, 7)
         assert await reader.get("u-granted") == (ConsentState.GRANTED, ConsentState.DENIED, 7)
         assert await reader.get("u-never-asked") is None
@@ -67,7 +75,6 @@ async def test_consent_reader_reads_what_the_store_wrote_and_reports_an_unreacha
         assert await reader.get("u-granted") == (ConsentState.DENIED, ConsentState.DENIED, 8)
     finally:
         await reader.close()
-        drop_schema(POSTGRES_DSN, schema)
     from shopmesh.mesh import free_port
 
     nowhere = AsyncConsentReader(f"postgresql://postgres@127.0.0.1:{free_port()}/test", schema)
