@@ -154,7 +154,8 @@ class ProfileService:
         self._writers = [GroupWriter(append, policy.personalization_default_granted, engine.submit)
                          for append in (log_writers or [on_store_thread])]
         self.tombstones = Tombstones(store)
-        self._read_consent = consent_reader
+        # PostgreSQL reads consent on the event loop; otherwise through the store's thread.
+        self._read_consent = consent_reader or (lambda user_id: store.call(store.sync.get_consent, user_id))
         self._privacy_sweep: asyncio.Task[None] | None = None
 
     async def _db(self, method: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -416,10 +417,7 @@ class ProfileService:
         """(personalization, marketing, update_time_us); UNSPECIFIED for a user never asked."""
         check_user_id(user_id)
         check_subject(user_id, context_user)
-        if self._read_consent is not None:  # on the event loop (PostgreSQL); else through the store's thread
-            found = await self._db_call(self._read_consent(user_id))
-        else:
-            found = await self._db(self.store.sync.get_consent, user_id)
+        found = await self._db_call(self._read_consent(user_id))
         return found or (ConsentState.UNSPECIFIED, ConsentState.UNSPECIFIED, 0)
 
     async def update_consent(self, user_id: str, personalization: int, marketing: int, paths: list[str],

@@ -113,6 +113,15 @@ def pg_append_consented(rows: list[tuple[Any, ...]], default_granted: bool) -> t
     return _PG_APPEND_CONSENTED, [*params, default_granted]
 
 
+CONSENT_SELECT = "SELECT personalization, marketing, update_time_us FROM consent WHERE user_id = ?"
+"""A user's consent row (`?` the user id; PostgreSQL drivers take `%s`)."""
+
+
+def consent_of(row: Sequence[Any] | None) -> tuple[int, int, int] | None:
+    """(personalization, marketing, update_time_us) of a CONSENT_SELECT row, None for no row."""
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+
 def event_row(e: Event, ingest_us: int) -> tuple[Any, ...]:
     """The log row of an event."""
     return _event_row(e, ingest_us)
@@ -389,10 +398,8 @@ class SqlStore:
     def get_consent(self, user_id: str) -> tuple[int, int, int] | None:
         """(personalization, marketing, update_time_us) or None when never decided."""
         def work(cur: Any) -> tuple[int, int, int] | None:
-            cur.execute(self._sql("SELECT personalization, marketing, update_time_us FROM consent WHERE user_id = ?"),
-                        (user_id,))
-            row = cur.fetchone()
-            return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+            cur.execute(self._sql(CONSENT_SELECT), (user_id,))
+            return consent_of(cur.fetchone())
         return self.run(work)
 
     def put_consent(self, user_id: str, personalization: int, marketing: int, now_us: int) -> None:

@@ -8,9 +8,17 @@ from collections.abc import Sequence
 import psycopg
 
 from services.profile.model import Event
-from services.profile.store import SqlStore, StoreUnavailable, event_row, pg_append_consented
+from services.profile.store import (
+    CONSENT_SELECT,
+    SqlStore,
+    StoreUnavailable,
+    consent_of,
+    event_row,
+    pg_append_consented,
+)
 
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_CONSENT_SELECT = CONSENT_SELECT.replace("?", "%s")
 
 
 def connect(dsn: str, schema: str) -> psycopg.Connection:
@@ -76,10 +84,8 @@ class AsyncConsentReader(_AsyncConnection):
         try:
             conn = await self._connection()
             async with conn.cursor() as cur:
-                await cur.execute("SELECT personalization, marketing, update_time_us FROM consent WHERE user_id = %s",
-                                  (user_id,))
-                row = await cur.fetchone()
-            return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+                await cur.execute(_CONSENT_SELECT, (user_id,))
+                return consent_of(await cur.fetchone())
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             await self.close()
             raise StoreUnavailable(f"postgres consent unavailable: {type(exc).__name__}") from exc
