@@ -12,14 +12,16 @@ from typing import Any
 import grpc
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.descriptor_pb2 import MethodOptions
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 
 from shared import context as rpc_context
-from shared.interceptors import REQUEST_ID_KEY
+from shared.interceptors import REQUEST_ID_KEY, SERVER_ERROR_CODES
 from shared.tls import TlsFiles, channel_credentials
+from shared.tracing import tracing_enabled
 from shared.usercontext import METADATA_KEY as USER_CONTEXT_KEY
 
 _RETRYABLE_LEVELS = (MethodOptions.NO_SIDE_EFFECTS, MethodOptions.IDEMPOTENT)
+_tracer = trace.get_tracer("shopmesh.rpc")
 DEADLINE_SAFETY_MARGIN_S = 0.002
 """Taken off the propagated deadline so the callee times out before the caller does, not after."""
 
@@ -108,7 +110,25 @@ class _PropagatingInterceptor(
         )
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._details(details, streaming=False), request)
+        if not tracing_enabled():
+            return await continuation(self._details(details, streaming=False), request)
+        method = details.method.decode() if isinstance(details.method, bytes) else str(details.method)
+        service, _, name = method.lstrip("/").partition("/")
+        # A client span per unary call, around the whole exchange: the peer's server span becomes its child
+        # (the traceparent injected below is this span's), and the gap between the two is the wire.
+        with _tracer.start_as_current_span(method.lstrip("/"), kind=trace.SpanKind.CLIENT, attributes={
+            "rpc.system": "grpc", "rpc.service": service, "rpc.method": name,
+        }) as span:
+            call = await continuation(self._details(details, streaming=False), request)
+            try:
+                await call
+            except grpc.aio.AioRpcError as exc:
+                span.set_attribute("rpc.grpc.status_code", exc.code().value[0])
+                if exc.code() in SERVER_ERROR_CODES:
+                    span.set_status(trace.Status(trace.StatusCode.ERROR, exc.code().name))
+            else:
+                span.set_attribute("rpc.grpc.status_code", 0)
+            return call
 
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(self._details(details, streaming=True), request)

@@ -31,6 +31,11 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _PASS_THROUGH_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 _tracer = trace.get_tracer("shopmesh.rpc")
 _log = get_logger(__name__)
+SERVER_ERROR_CODES = frozenset({
+    grpc.StatusCode.UNKNOWN, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS,
+})
+"""Codes that mark a server span as failed (OpenTelemetry's gRPC conventions; the others are the caller's)."""
 SLOW_RPC_S = 0.25
 """A call at least this slow, or one that failed, is logged at INFO; the others at DEBUG (metrics count all).
 
@@ -82,8 +87,8 @@ async def _checked_stream(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
 class _Scope:
     """What the envelope knows about one RPC while it runs."""
 
-    __slots__ = ("code", "grpc_method", "grpc_service", "metadata", "method", "request_id", "started", "timeout_s",
-                 "tokens")
+    __slots__ = ("code", "grpc_method", "grpc_service", "metadata", "method", "request_id", "span", "started",
+                 "timeout_s", "tokens")
 
     def __init__(self, method: str):
         self.method = method
@@ -93,6 +98,7 @@ class _Scope:
         self.request_id = ""
         self.timeout_s: float | None = None
         self.tokens: list[Any] = []
+        self.span: trace.Span | None = None
         self.metadata: dict[str, str] = {}
 
 
@@ -162,12 +168,11 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
                      request: Any = None) -> Any:
         scope = self._begin(method, context, unary_response=True)
         try:
-            with _tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
-                if isinstance(request, UndecodableRequest):
-                    raise _undecodable(request)
-                self._authenticate(context, scope.metadata)
-                async with asyncio.timeout(scope.timeout_s):
-                    return await work()
+            if isinstance(request, UndecodableRequest):
+                raise _undecodable(request)
+            self._authenticate(context, scope.metadata)
+            async with asyncio.timeout(scope.timeout_s):
+                return await work()
         except BaseException as exc:
             await self._fail(exc, context, scope)
         finally:
@@ -177,16 +182,15 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
                       request: Any = None) -> AsyncIterator[Any]:
         scope = self._begin(method, context, unary_response=False)
         try:
-            with _tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
-                if isinstance(request, UndecodableRequest):
-                    raise _undecodable(request)
-                self._authenticate(context, scope.metadata)
-                produced = work()
-                if hasattr(produced, "__aiter__"):
-                    async for message in produced:
-                        yield message
-                else:
-                    await produced  # a handler that writes with context.write()
+            if isinstance(request, UndecodableRequest):
+                raise _undecodable(request)
+            self._authenticate(context, scope.metadata)
+            produced = work()
+            if hasattr(produced, "__aiter__"):
+                async for message in produced:
+                    yield message
+            else:
+                await produced  # a handler that writes with context.write()
         except BaseException as exc:
             await self._fail(exc, context, scope)
         finally:
@@ -208,6 +212,11 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
             (rpc_context.deadline_var, rpc_context.deadline_var.set(deadline_at)),
             (None, otel_context.attach(propagate.extract(metadata))),
         ]
+        # The server span: child of the caller's span when the call carried a traceparent, else a new trace.
+        scope.span = _tracer.start_span(method.lstrip("/"), kind=trace.SpanKind.SERVER, attributes={
+            "rpc.system": "grpc", "rpc.service": scope.grpc_service, "rpc.method": scope.grpc_method,
+        })
+        scope.tokens.append((None, otel_context.attach(trace.set_span_in_context(scope.span))))
         structlog.contextvars.bind_contextvars(request_id=scope.request_id)
         if self._metrics is not None:
             self._metrics.in_flight.labels(scope.grpc_service, scope.grpc_method).inc()
@@ -249,6 +258,14 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
 
     def _end(self, scope: _Scope) -> None:
         duration = time.perf_counter() - scope.started
+        span = scope.span
+        if span is not None and span.is_recording():
+            span.set_attribute("rpc.grpc.status_code", scope.code.value[0])
+            span.set_attribute("shopmesh.caller", rpc_context.caller_var.get().service or "")
+            if scope.code in SERVER_ERROR_CODES:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, scope.code.name))
+        if span is not None:
+            span.end()
         for var, token in reversed(scope.tokens):
             if var is None:
                 otel_context.detach(token)

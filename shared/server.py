@@ -21,6 +21,7 @@ from shared.logging import get_logger
 from shared.metrics import RpcMetrics
 from shared.settings import ServiceSettings
 from shared.tls import server_credentials
+from shared.tracing import configure_tracing, tracing_enabled
 from shared.usercontext import UserContextVerifier
 
 Registrar = Callable[[grpc.aio.Server], None]
@@ -76,6 +77,7 @@ class ServiceHost:
     async def start(self) -> None:
         """Binds both ports (NOT_SERVING) and the metrics endpoint."""
         s = self.settings
+        _configure_tracing_once(s)
         envelope = MeshServerInterceptor(s.service_name, self.metrics, self._verifier(), s.default_deadline_ms / 1000)
         server = grpc.aio.server(interceptors=[envelope, *self._extra_interceptors], options=self._server_options())
         self._register(server)
@@ -184,6 +186,14 @@ class StartStop(Protocol):
 
 
 AppT = TypeVar("AppT", bound=StartStop)
+
+
+def _configure_tracing_once(settings: ServiceSettings) -> None:
+    """Installs the process's tracer provider from the first host's settings (a provider is per process)."""
+    if tracing_enabled() or settings.tracing_exporter == "none":
+        return
+    configure_tracing(settings.service_name, settings.tracing_exporter, otlp_endpoint=settings.otlp_endpoint,
+                      sample_ratio=settings.trace_sample_ratio)
 
 
 def freeze_heap() -> None:

@@ -7,6 +7,7 @@ name, instead of silently dialling localhost.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,13 @@ class ServiceSettings(BaseSettings):
     max_message_bytes: int = Field(16 * 1024 * 1024, gt=0, description="Largest gRPC message sent or received.")
     cpu_threads: int = Field(1, ge=1, description="torch / onnxruntime / FAISS / OpenMP threads for this process.")
     log_level: str = Field("INFO", description="structlog level: DEBUG, INFO, WARNING, ERROR.")
+    tracing_exporter: Literal["none", "otlp", "console"] = Field(
+        "none", description="Where OpenTelemetry spans go: none (no-op tracer), otlp (a collector), console."
+    )
+    otlp_endpoint: str = Field("", description="host:port of the OpenTelemetry collector's OTLP/gRPC receiver.")
+    trace_sample_ratio: float = Field(
+        1.0, ge=0.0, le=1.0, description="Share of new traces recorded; a sampled caller's trace is always kept."
+    )
 
     @model_validator(mode="after")
     def _tls_or_plaintext(self) -> ServiceSettings:
@@ -47,6 +55,12 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 f"{self.service_name}: set certs_dir (mTLS, see `shopmesh certs`) or plaintext=true explicitly"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _otlp_needs_endpoint(self) -> ServiceSettings:
+        if self.tracing_exporter == "otlp" and not self.otlp_endpoint:
+            raise ValueError(f"{self.service_name}: tracing_exporter=otlp needs otlp_endpoint (host:port)")
         return self
 
     def tls_files(self) -> TlsFiles | None:
