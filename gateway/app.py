@@ -17,12 +17,14 @@ from gateway.experiments import Experiments
 from gateway.feed import FeedConfig, HomeFeed, TrendingCache, VectorCache
 from gateway.impressions import ImpressionSigner
 from gateway.lists import Pager
+from gateway.observability import ListMetrics
 from gateway.ratelimit import InProcessRateLimiter, RateLimiter, RedisRateLimiter
 from gateway.search import Discovery
 from gateway.servicer import SERVICE_NAME, GatewayServicer, Limits
 from gateway.settings import GatewaySettings
 from shared.channels import ChannelFactory
 from shared.logging import get_logger
+from shared.metrics import register_caches
 from shared.server import ServiceHost
 from shared.usercontext import UserContextSigner
 from shopmesh.gateway.v1 import gateway_service_pb2_grpc as pb_grpc
@@ -93,5 +95,7 @@ def build(settings: GatewaySettings) -> GatewayApp:
         user_caches=[vectors, limiter, consent])
     host = ServiceHost(settings, lambda server: pb_grpc.add_GatewayServiceServicer_to_server(servicer, server),
                        [SERVICE_NAME])
+    servicer.metrics = ListMetrics(host.metrics.registry)
+    register_caches(host.metrics.registry, {"gateway_user_vector": vectors, "gateway_consent": consent})
     _log.info("gateway.built", peers=sorted(p for p in clients.breakers), redis=bool(settings.redis_url))
     return GatewayApp(host, servicer, clients, limiter, trending, settings)

@@ -41,13 +41,17 @@ class ConsentCache:
         self._default_granted = default_granted
         self._ttl = ttl_seconds
         self._entries: OrderedDict[str, tuple[float, ConsentState]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
 
     async def get(self, caller: Any) -> ConsentState:
         """The caller's consent (profile's GetConsent at most once per TTL); UNKNOWN when profile is down."""
         now = time.monotonic()
         hit = self._entries.get(caller.user_id)
         if hit is not None and now - hit[0] < self._ttl:
+            self.hits += 1
             return hit[1]
+        self.misses += 1
         try:
             response = await self._clients.call("profile", "GetConsent",
                                                 profile_pb.GetConsentRequest(user_id=caller.user_id),

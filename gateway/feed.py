@@ -57,6 +57,8 @@ class VectorCache:
     def __init__(self, max_entries: int = MAX_CACHED_VECTORS):
         self._max = max_entries
         self._entries: OrderedDict[str, tuple[str, vector_pb2.Vector]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
 
     @staticmethod
     def digest(features: features_pb2.UserFeatures) -> str:
@@ -67,7 +69,11 @@ class VectorCache:
     def get(self, user_id: str, digest: str) -> vector_pb2.Vector | None:
         """The cached vector for this history, if any."""
         hit = self._entries.get(user_id)
-        return hit[1] if hit is not None and hit[0] == digest else None
+        if hit is not None and hit[0] == digest:
+            self.hits += 1
+            return hit[1]
+        self.misses += 1
+        return None
 
     def put(self, user_id: str, digest: str, vector: vector_pb2.Vector) -> None:
         """Stores the user's latest vector."""

@@ -19,6 +19,7 @@ from gateway.cursors import CursorCodec
 from gateway.events import EventsIntake
 from gateway.feed import HomeFeed
 from gateway.lists import ListOutcome, page_size
+from gateway.observability import ListMetrics
 from gateway.privacy_rpcs import PrivacyRpcs
 from gateway.ratelimit import RateLimiter, rate_limited
 from gateway.search import Discovery
@@ -45,7 +46,7 @@ class GatewayServicer(PrivacyRpcs, pb_grpc.GatewayServiceServicer):
 
     def __init__(self, *, auth: Authenticator, clients: Downstreams, consent: ConsentCache, limiter: RateLimiter,
                  feed: HomeFeed, discovery: Discovery, events: EventsIntake, account: Account, chat: ChatRelay,
-                 codec: CursorCodec, limits: Limits, user_caches: list[Any]):
+                 codec: CursorCodec, limits: Limits, user_caches: list[Any], metrics: ListMetrics | None = None):
         self._auth = auth
         self.clients = clients
         self.consent = consent
@@ -58,6 +59,13 @@ class GatewayServicer(PrivacyRpcs, pb_grpc.GatewayServiceServicer):
         self._chat = chat
         self._codec = codec
         self._limits = limits
+        self.metrics = metrics
+        """Where served pages are counted (set once the host, which owns the registry, exists)."""
+
+    def _served(self, surface: int, outcome: ListOutcome, started: float, first_page: bool) -> ListOutcome:
+        if self.metrics is not None:
+            self.metrics.record(surface, outcome, time.perf_counter() - started, first_page=first_page)
+        return outcome
 
     async def authenticate(self, context: grpc.aio.ServicerContext) -> Caller:
         """The caller of this RPC from its bearer token (UNAUTHENTICATED otherwise)."""
@@ -84,6 +92,7 @@ class GatewayServicer(PrivacyRpcs, pb_grpc.GatewayServiceServicer):
 
     async def GetHomeFeed(self, request: pb.GetHomeFeedRequest,
                           context: grpc.aio.ServicerContext) -> pb.GetHomeFeedResponse:
+        started = time.perf_counter()
         caller = await self._admit(request, context)
         size, catalog = page_size(request.page_size), self._catalog(request.catalog_id)
         binding = CursorCodec.binding(caller.user_id, "home_feed", catalog)
@@ -93,10 +102,12 @@ class GatewayServicer(PrivacyRpcs, pb_grpc.GatewayServiceServicer):
                                                   size=size)
         else:
             outcome = await self._feed.compute(caller, catalog, size, binding, context)
+        self._served(impression_pb2.SURFACE_HOME_FEED, outcome, started, not request.page_token)
         return pb.GetHomeFeedResponse(**_list_fields(outcome))
 
     async def GetSimilarItems(self, request: pb.GetSimilarItemsRequest,
                               context: grpc.aio.ServicerContext) -> pb.GetSimilarItemsResponse:
+        started = time.perf_counter()
         caller = await self._admit(request, context)
         size, catalog = page_size(request.page_size), self._catalog(request.catalog_id)
         binding = CursorCodec.binding(caller.user_id, "similar_items", f"{catalog}\x1f{request.item_id}")
@@ -107,10 +118,12 @@ class GatewayServicer(PrivacyRpcs, pb_grpc.GatewayServiceServicer):
         else:
             outcome = await self._discovery.similar(caller, item_id=request.item_id, catalog_id=catalog, size=size,
                                                     binding=binding, context=context)
+        self._served(impression_pb2.SURFACE_SIMILAR_ITEMS, outcome, started, not request.page_token)
         return pb.GetSimilarItemsResponse(**_list_fields(outcome))
 
     async def SearchItems(self, request: pb.SearchItemsRequest,
                           context: grpc.aio.ServicerContext) -> pb.SearchItemsResponse:
+        started = time.perf_counter()
         caller = await self._admit(request, context)
         size, catalog = page_size(request.page_size), self._catalog(request.catalog_id)
         item_filter = request.filter if request.HasField("filter") else None
@@ -126,6 +139,7 @@ class GatewayServicer(PrivacyRpcs, pb_grpc.GatewayServiceServicer):
             outcome, language = await self._discovery.search(
                 caller, query=request.query, language_code=request.language_code, catalog_id=catalog,
                 item_filter=item_filter, size=size, binding=binding, context=context)
+        self._served(impression_pb2.SURFACE_SEARCH, outcome, started, not request.page_token)
         return pb.SearchItemsResponse(language_code=language, **_list_fields(outcome))
 
     async def GetItem(self, request: pb.GetItemRequest, context: grpc.aio.ServicerContext) -> pb.GetItemResponse:

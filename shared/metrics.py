@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS_SECONDS = (
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -39,3 +43,35 @@ def split_method(full_method: str) -> tuple[str, str]:
     """`/pkg.Service/Method` → (`pkg.Service`, `Method`)."""
     _, service, method = full_method.split("/", 2) if full_method.count("/") >= 2 else ("", "", full_method)
     return service, method
+
+
+class CacheStats(Protocol):
+    """What a cache counts for its hit rate: plain integers, so the cache itself knows nothing of Prometheus."""
+
+    @property
+    def hits(self) -> int:
+        """Lookups answered from the cache."""
+
+    @property
+    def misses(self) -> int:
+        """Lookups the cache could not answer."""
+
+
+class _CacheCollector(Collector):
+    """`shopmesh_cache_lookups_total{cache, result}`, read from the caches' own counters at scrape time."""
+
+    def __init__(self, caches: Mapping[str, CacheStats]):
+        self._caches = dict(caches)
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("shopmesh_cache_lookups", "Cache lookups, by cache and hit or miss.",
+                                     labels=["cache", "result"])
+        for name, cache in self._caches.items():
+            family.add_metric([name, "hit"], cache.hits)
+            family.add_metric([name, "miss"], cache.misses)
+        yield family
+
+
+def register_caches(registry: CollectorRegistry, caches: Mapping[str, CacheStats]) -> None:
+    """Exports the hit and miss counts of these caches (name -> cache) on the service's /metrics."""
+    registry.register(_CacheCollector(caches))

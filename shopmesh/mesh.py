@@ -194,14 +194,17 @@ class Supervisor:
         home: the state folder (certs/, run/).
         plaintext: run without mTLS (only when asked).
         extra_env: added to every child's environment.
+        otlp_endpoint: host:port of an OpenTelemetry collector (OTLP/gRPC) every service sends its spans to;
+            empty: tracing off (the services' default).
     """
 
     def __init__(self, services: Iterable[ServiceSpec], home: Path, *, plaintext: bool = False,
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None, otlp_endpoint: str = ""):
         self.services = list(services)
         self.home = home
         self.plaintext = plaintext
         self.extra_env = dict(extra_env or {})
+        self.otlp_endpoint = otlp_endpoint
         self.run_dir = home / "run"
         self.certs_dir = home / "certs"
         self.running: list[RunningService] = []
@@ -227,6 +230,9 @@ class Supervisor:
             "SHOPMESH_HOME": str(self.home),
             "PYTHONUNBUFFERED": "1",
         })
+        if self.otlp_endpoint:
+            env[f"{prefix}TRACING_EXPORTER"] = "otlp"
+            env[f"{prefix}OTLP_ENDPOINT"] = self.otlp_endpoint
         if self.plaintext:
             env[f"{prefix}PLAINTEXT"] = "true"
         else:

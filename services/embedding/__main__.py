@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.embedding.app import build_engine, build_host, ensure_models, watch
+from services.embedding.app import build_engine, build_host, ensure_models, poll_triton_queue, watch
 from services.embedding.settings import EmbeddingSettings
 from shared.logging import configure_logging, get_logger
 from shared.threads import pin_cpu_threads
@@ -28,6 +28,9 @@ def main() -> None:
         async def on_start() -> None:
             await engine.start()
             tasks.append(watch(host, engine, settings))
+            poller = poll_triton_queue(host, engine)
+            if poller is not None:
+                tasks.append(poller)
 
         try:
             await host.serve_until_signalled(on_start)

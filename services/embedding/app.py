@@ -11,10 +11,13 @@ from services.embedding.backend_triton import TritonBackend
 from services.embedding.cache import VectorCache
 from services.embedding.catalog import load_catalog
 from services.embedding.engine import EmbeddingEngine
+from services.embedding.observability import TritonQueueStats
+from services.embedding.observability import register as register_triton_stats
 from services.embedding.servicer import SERVICE_NAME, EmbeddingServicer, add_to_server
 from services.embedding.settings import EmbeddingSettings
 from services.embedding.triton_process import ManagedTriton
 from shared.logging import get_logger
+from shared.metrics import register_caches
 from shared.server import ServiceHost
 from shopmesh import paths
 from shopmesh.models.repository import CPU, models_dir
@@ -68,7 +71,19 @@ def build_engine(settings: EmbeddingSettings, root: Path, backend: EmbeddingBack
 def build_host(settings: EmbeddingSettings, engine: EmbeddingEngine) -> ServiceHost:
     """A host with the servicer registered (not started); NOT_SERVING until `watch` sees the models ready."""
     servicer = EmbeddingServicer(engine)
-    return ServiceHost(settings, lambda server: add_to_server(servicer, server), [SERVICE_NAME])
+    host = ServiceHost(settings, lambda server: add_to_server(servicer, server), [SERVICE_NAME])
+    register_caches(host.metrics.registry, {"embedding_text_vector": engine.cache})
+    return host
+
+
+def poll_triton_queue(host: ServiceHost, engine: EmbeddingEngine) -> asyncio.Task[None] | None:
+    """Exports Triton's queue totals when the backend is Triton (None for the in-process backend)."""
+    read = getattr(engine.backend, "queue_statistics", None)
+    if read is None:
+        return None
+    stats = TritonQueueStats()
+    register_triton_stats(host.metrics.registry, stats)
+    return asyncio.create_task(stats.poll(read), name="embedding-triton-stats")
 
 
 def watch(host: ServiceHost, engine: EmbeddingEngine, settings: EmbeddingSettings) -> asyncio.Task[None]:

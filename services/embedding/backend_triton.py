@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import numpy as np
+from opentelemetry import propagate, trace
 
 from services.embedding.triton_process import ManagedTriton
 from services.embedding.types import BatchOutput, Kind, ModelState, ServedModel
@@ -34,6 +35,7 @@ _READY_TIMEOUT_S = 1.0
 _INLINE_TOKENIZE_CHARS = 20_000
 """Tokenising more than this blocks the event loop for milliseconds: do it on a thread instead."""
 _log = get_logger(__name__)
+_tracer = trace.get_tracer("shopmesh.embedding")
 
 
 def _to_domain_error(exc: Exception, model: str, timeout_s: float | None) -> Exception:
@@ -157,24 +159,49 @@ class TritonBackend:
 
         if remaining is not None and remaining <= 0:
             raise DeadlineExceeded("deadline passed before the Triton call")
-        try:
-            result = await self._client.infer(model.name, inputs,
-                                              outputs=[grpcclient.InferRequestedOutput("embedding")],
-                                              client_timeout=self._timeout(remaining))
-        except Exception as exc:
-            error = _to_domain_error(exc, model.name, remaining)
-            self._failures += 1
-            now = time.monotonic()
-            if now - self._last_failure_log >= 1.0:  # one line a second, not one per call while Triton is down
-                _log.warning("triton.infer_failed", model=model.name, error=type(exc).__name__,
-                             status=str(getattr(exc, "status", lambda: "")()), mapped=type(error).__name__,
-                             failures_since_last_log=self._failures)
-                self._last_failure_log, self._failures = now, 0
-            raise error from None
+        # The Triton hop as a client span of the batch (it serves every request coalesced into it); the
+        # traceparent header lets a Triton started with OpenTelemetry tracing join the trace.
+        with _tracer.start_as_current_span("triton.infer", kind=trace.SpanKind.CLIENT, attributes={
+            "rpc.system": "kserve-v2", "shopmesh.model": model.name, "shopmesh.model_version": model.manifest.version,
+            "shopmesh.batch_rows": rows,
+        }) as span:
+            headers: dict[str, str] = {}
+            propagate.inject(headers)
+            try:
+                result = await self._client.infer(model.name, inputs,
+                                                  outputs=[grpcclient.InferRequestedOutput("embedding")],
+                                                  client_timeout=self._timeout(remaining), headers=headers or None)
+            except Exception as exc:
+                error = _to_domain_error(exc, model.name, remaining)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, type(error).__name__))
+                self._note_failure(exc, error, model)
+                raise error from None
         vectors = np.asarray(result.as_numpy("embedding"), dtype=np.float32)
         if vectors.shape != (rows, model.dimension):
             raise Unavailable(f"Triton returned shape {vectors.shape} for {rows} texts", reason="BACKEND_UNAVAILABLE")
         return vectors
+
+    def _note_failure(self, exc: Exception, error: Exception, model: ServedModel) -> None:
+        self._failures += 1
+        now = time.monotonic()
+        if now - self._last_failure_log >= 1.0:  # one line a second, not one per call while Triton is down
+            _log.warning("triton.infer_failed", model=model.name, error=type(exc).__name__,
+                         status=str(getattr(exc, "status", lambda: "")()),
+                         mapped=type(error).__name__,
+                         failures_since_last_log=self._failures)
+            self._last_failure_log, self._failures = now, 0
+
+    async def queue_statistics(self) -> dict[str, tuple[int, int]]:
+        """Per served model: (requests, nanoseconds they waited in Triton's queue), Triton's running totals."""
+        if self._client is None:
+            return {}
+        stats = await self._client.get_inference_statistics(client_timeout=_READY_TIMEOUT_S)
+        out: dict[str, tuple[int, int]] = {}
+        for model in stats.model_stats:
+            queue = model.inference_stats.queue
+            count, ns = out.get(model.name, (0, 0))
+            out[model.name] = (count + int(queue.count), ns + int(queue.ns))
+        return out
 
     async def close(self) -> None:
         """Closes the channel and stops the child Triton."""

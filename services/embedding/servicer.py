@@ -7,6 +7,7 @@ import grpc
 from services.embedding.engine import EmbeddingEngine
 from services.embedding.types import Kind, ModelState
 from shared.errors import FieldViolation, InvalidArgument, NotFound
+from shared.tracing import annotate
 from shopmesh.common.v1 import artifact_pb2
 from shopmesh.embedding.v1 import embedding_service_pb2 as pb
 from shopmesh.embedding.v1 import embedding_service_pb2_grpc as pb_grpc
@@ -28,6 +29,8 @@ class EmbeddingServicer(pb_grpc.EmbeddingServiceServicer):
     async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> pb.EmbedResponse:
         result = await self._engine.embed(list(request.texts), request.model_name, _KINDS.get(request.kind))
         manifest = result.model.manifest
+        annotate({"shopmesh.model": manifest.name, "shopmesh.model_version": manifest.version,
+                  "shopmesh.texts": len(result.truncated), "shopmesh.cache_hits": result.cache_hits})
         return pb.EmbedResponse(
             model_name=manifest.name, model_version=manifest.version, vector_space=manifest.vector_space,
             vector_space_version=manifest.vector_space_version, dimension=manifest.dimension,

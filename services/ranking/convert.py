@@ -89,11 +89,13 @@ def candidates(messages: Sequence[pb.RankCandidate]) -> tuple[CandidateColumns, 
                 if len(item_cache) >= ITEM_CACHE_SIZE:
                     item_cache.clear()
                 item_cache[key] = known
+                ITEM_CACHE_STATS.misses += 1
             featured.append(i)
             categories[i] = known[0]
             add_value(known[1])
             in_stock[i] = known[2]
     cols.item_ids = ids
+    ITEM_CACHE_STATS.lookups += len(featured)
     values = _finite(np.array(scores, dtype=np.float64).reshape(n, 3))
     cols.retrieval_score, cols.learned_similarity, cols.text_similarity = values[:, 0], values[:, 1], values[:, 2]
     _sources(cols, source_entries, np.array(source_counts, dtype=np.int64))
@@ -113,6 +115,20 @@ ITEM_CACHE_SIZE = 50_000
 items' features, so reading their nine fields each time was a quarter of the conversion; keyed by the bytes,
 an entry can never be stale. Cleared when full."""
 _ITEM_CACHE: dict[bytes, tuple[str, tuple[float, float, float, float, float], bool]] = {}
+
+
+class _CacheCounts:
+    """Lookups and misses of the item-features cache (hits derived, so the loop counts only its misses)."""
+
+    lookups = 0
+    misses = 0
+
+    @property
+    def hits(self) -> int:
+        return self.lookups - self.misses
+
+
+ITEM_CACHE_STATS = _CacheCounts()
 
 
 def _item_values(f: features_pb2.ItemFeatures) -> tuple[str, tuple[float, float, float, float, float], bool]:

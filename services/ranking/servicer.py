@@ -8,6 +8,7 @@ import grpc
 
 from services.ranking import convert
 from services.ranking.engine import MAX_CANDIDATES, RankingEngine
+from shared.tracing import annotate
 from shopmesh.common.v1 import artifact_pb2
 from shopmesh.ranking.v1 import ranking_service_pb2 as pb
 from shopmesh.ranking.v1 import ranking_service_pb2_grpc as pb_grpc
@@ -31,7 +32,12 @@ class RankingServicer(pb_grpc.RankingServiceServicer):
 
     async def Rank(self, request: pb.RankRequest, context: grpc.aio.ServicerContext) -> pb.RankResponse:
         query = convert.query(request, self._catalog(request.catalog_id), time.time())
-        return convert.response(self.engine.rank(query))
+        response = convert.response(self.engine.rank(query))
+        annotate({"shopmesh.candidates": len(request.candidates), "shopmesh.items": len(response.items),
+                  "shopmesh.model": response.model_name, "shopmesh.model_version": response.model_version,
+                  "shopmesh.diversity_lambda": response.diversity_lambda,
+                  "shopmesh.imputed_features": response.imputed_feature_count})
+        return response
 
     async def GetModelInfo(self, request: pb.GetModelInfoRequest,
                            context: grpc.aio.ServicerContext) -> pb.GetModelInfoResponse:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 
 from services.retrieval.engine import RetrievalEngine
+from services.retrieval.observability import RetrievalMetrics
 from services.retrieval.policy import policy_for
 from services.retrieval.query_embedder import QueryEmbedder
 from services.retrieval.registry import SnapshotRegistry
@@ -32,6 +33,7 @@ class RetrievalApp:
         self.servicer = RetrievalServicer(self.engine, settings.default_catalog,
                                           (settings.shard_index, settings.shard_count), embedder)
         self.host = ServiceHost(settings, lambda server: add_to_server(self.servicer, server), [SERVICE_NAME])
+        self.servicer.metrics = RetrievalMetrics(self.host.metrics.registry)
         self._task: asyncio.Task[None] | None = None
 
     async def refresh(self) -> None:

@@ -8,9 +8,10 @@ import grpc
 
 from services.retrieval import convert
 from services.retrieval.engine import RetrievalEngine
+from services.retrieval.observability import RetrievalMetrics
 from services.retrieval.query_embedder import QueryEmbedder
 from services.retrieval.search import MAX_QUERY_CHARS, MAX_SEARCH_K, SearchQuery, search
-from services.retrieval.types import CandidateQuery
+from services.retrieval.types import CandidateQuery, CandidateResult
 from shared.errors import FieldViolation
 from shopmesh.retrieval.v1 import retrieval_service_pb2 as pb
 from shopmesh.retrieval.v1 import retrieval_service_pb2_grpc as pb_grpc
@@ -30,6 +31,12 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
         self.default_catalog = default_catalog
         self.shard = shard
         self.embedder = embedder
+        self.metrics: RetrievalMetrics | None = None
+        """Where answers are counted (set by the app once the host, which owns the registry, exists)."""
+
+    def _observe(self, surface: str, result: CandidateResult) -> None:
+        if self.metrics is not None:
+            self.metrics.record(surface, result)
 
     def _catalog(self, value: str) -> str:
         return value or self.default_catalog
@@ -49,6 +56,7 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             filter=spec, exclude_item_ids=list(request.exclude_item_ids),
             exclude_purchased=_POLICY.get(request.purchased_items_policy))
         result = await asyncio.to_thread(self.engine.retrieve, query, convert.quotas(list(request.source_quotas)))
+        self._observe("home_feed", result)
         response = pb.RetrieveCandidatesResponse(source_reports=convert.reports(result.reports),
                                                  cold_start=result.cold_start, snapshots=convert.served(result))
         convert.add_candidates(response, result)
@@ -62,6 +70,7 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
         result = await asyncio.to_thread(
             self.engine.similar, self._catalog(request.catalog_id), request.item_id, request.k, spec=spec,
             excluded=list(request.exclude_item_ids), raw_quotas=convert.quotas(list(request.source_quotas)))
+        self._observe("similar_items", result)
         response = pb.SimilarItemsResponse(source_reports=convert.reports(result.reports),
                                            snapshots=convert.served(result))
         convert.add_candidates(response, result)

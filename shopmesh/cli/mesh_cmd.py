@@ -22,6 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     up.add_argument("--with", dest="extra", action="append", default=[], metavar="NAME=MODULE",
                     help="also run `python -m MODULE` as service NAME (repeatable)")
     up.add_argument("--plaintext", action="store_true", help="no mTLS between services (not for production)")
+    up.add_argument("--otlp-endpoint", default="", metavar="HOST:PORT",
+                    help="send every service's OpenTelemetry spans to this collector (OTLP/gRPC); default: off")
     up.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for health")
     up.set_defaults(handler=run_up)
     status = subparsers.add_parser("status", help="health and address of each service of a running mesh")
@@ -70,7 +72,7 @@ def run_up(args: argparse.Namespace) -> int:
     if not services:
         print("no services are installed yet: nothing to start")
         return 0
-    supervisor = Supervisor(services, paths.home(), plaintext=args.plaintext)
+    supervisor = Supervisor(services, paths.home(), plaintext=args.plaintext, otlp_endpoint=args.otlp_endpoint)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
