@@ -41,6 +41,11 @@ them for the local mesh.
 {{- range $suffix, $content := (default dict $c.configFiles) -}}
 {{- $_ := set $settings $suffix (printf "/etc/shopmesh/config/%s" (include "shopmesh.configFileName" $suffix)) -}}
 {{- end -}}
+{{- if ne $root.Values.tracing.exporter "none" -}}
+{{- $_ := set $settings "TRACING_EXPORTER" $root.Values.tracing.exporter -}}
+{{- $_ := set $settings "OTLP_ENDPOINT" $root.Values.tracing.otlpEndpoint -}}
+{{- $_ := set $settings "TRACE_SAMPLE_RATIO" (toString $root.Values.tracing.sampleRatio) -}}
+{{- end -}}
 {{- range $key, $value := $c.env -}}
 {{- $_ := set $settings $key (toString $value) -}}
 {{- end -}}
