@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.ranking.engine import EngineConfig, RankingEngine
+from services.ranking.model_metrics import register_model_metrics
 from services.ranking.models import ModelRegistry
 from services.ranking.rules import RuleBook
 from services.ranking.servicer import SERVICE_NAME, RankingServicer, add_to_server
@@ -54,7 +55,11 @@ class RankingApp:
             _log.info("ranking.bootstrapped", catalog_id=catalog, folder=str(folder))
 
     async def refresh(self) -> None:
-        """Reloads artifact versions off the event loop and keeps health in step."""
+        """Reloads artifact versions and the registry's promoted pointers off the event loop; keeps health in step.
+
+        The periodic loop runs this, so a version promoted with `shopmesh models promote` or `shopmesh retrain`
+        is served within `refresh_interval_s`, without a restart.
+        """
         await asyncio.to_thread(self.registry.load_all)
         if self.registry.changed:
             freeze_heap()  # a model's item space, titles and TorchScript objects live until the next version
@@ -92,4 +97,5 @@ def build(settings: RankingSettings) -> RankingApp:
                            EngineConfig(settings.default_diversity_lambda, settings.mmr_page, settings.default_catalog))
     servicer = RankingServicer(engine)
     host = ServiceHost(settings, lambda server: add_to_server(servicer, server), [SERVICE_NAME])
+    register_model_metrics(host.metrics.registry, registry)
     return RankingApp(host, servicer, engine, registry, settings)

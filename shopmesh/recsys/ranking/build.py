@@ -39,7 +39,8 @@ def _iso(seconds: int) -> str:
 
 def train_and_save(catalog_id: str, artifacts_root: Path, *, recipe: Recipe = FULL, seed: int = 0,
                    data_dir: str | None = None, triton_root: Path | None = None, version: str | None = None,
-                   log: Callable[[str], None] | None = None) -> tuple[Path, ArtifactManifest]:
+                   log: Callable[[str], None] | None = None,
+                   data: datasets.Dataset | None = None) -> tuple[Path, ArtifactManifest]:
     """Trains a ranker for a catalogue and writes the next artifact version.
 
     Args:
@@ -51,10 +52,11 @@ def train_and_save(catalog_id: str, artifacts_root: Path, *, recipe: Recipe = FU
         triton_root: `<models>` to also write the GPU Triton model; None: skip.
         version: Artifact version; default the next integer.
         log: Progress lines.
+        data: The data set already loaded (e.g. a user subsample); default: load the catalogue's from data_dir.
     """
     say = log or (lambda _: None)
     started = time.monotonic()
-    data = datasets.load(catalog_id, data_dir)
+    data = data if data is not None else datasets.load(catalog_id, data_dir)
     config = training.replay_config(data, tower_epochs=recipe.tower_epochs)
     rep = training.replay_split(data, training.training_split(data.split), config, log=say)
     ranker = replace(recipe.ranker, seed=seed)
