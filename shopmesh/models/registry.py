@@ -131,7 +131,9 @@ def fallback_versions(folder: Path) -> list[str]:
         stack = promotion_stack(history(folder))
     except RegistryError:
         return []
-    return list(reversed(stack[:-1]))
+    if stack and stack[-1] == read_pointer(folder):
+        stack = stack[:-1]
+    return list(reversed(stack))
 
 
 def list_versions(family: Family) -> list[VersionInfo]:
