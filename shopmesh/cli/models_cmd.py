@@ -89,8 +89,7 @@ def run_list(args: argparse.Namespace) -> int:
             print(f"{spec.name}: not built")
     for family in families:
         pointer = registry.read_pointer(family.folder)
-        promoted = pointer or "none (serving picks the newest loadable version)"
-        print(f"{family.name} ({family.kind}) {family.folder}: promoted {promoted}")
+        print(f"{family.name} ({family.kind}) {family.folder}: promoted {pointer or 'none'} [{family.serving}]")
         for info in registry.list_versions(family):
             mark = "*" if info.promoted else " "
             m = info.manifest

@@ -3,7 +3,8 @@
 - `ranker-<catalog>`: `<models>/artifacts/ranker-<catalog>/<n>/`, checked by the ranking service's loader
   (manifest, payload sha256, this code's feature schema); the ranking service serves the promoted one.
 - `<encoder>` (minilm-l6-v2, multilingual-e5-small): `<models>/artifacts/<name>/<n>/`, checked for manifest,
-  payload and the encoder's input schema.
+  payload and the encoder's input schema. The pointer is recorded, but the embedding service does not read
+  it yet: it serves the newest version folder it finds at start (and Triton its `latest` version policy).
 - `retrieval-<catalog>`: a retrieval snapshot `<indexes>/<catalog>/<n>/`, whose learned index is paired with
   the user tower version it was built from; checked by the retrieval loader, which hot-swaps to the promoted one.
 
@@ -31,7 +32,7 @@ def indexes_dir() -> Path:
 def ranker_family(artifacts_root: Path, catalog_id: str) -> Family:
     """The ranker family of one catalogue under `<models>/artifacts`."""
     return Family(f"{RANKER_PREFIX}{catalog_id}", "ranker", artifacts_root / f"{RANKER_PREFIX}{catalog_id}",
-                  _check_ranker)
+                  _check_ranker, serving="ranking serves it at its next refresh (no pointer: the newest loadable)")
 
 
 def discover(models_root: Path | None = None, index_root: Path | None = None) -> list[Family]:
@@ -46,13 +47,15 @@ def discover(models_root: Path | None = None, index_root: Path | None = None) ->
                 out.append(ranker_family(artifacts, folder.name.removeprefix(RANKER_PREFIX)))
     for spec in ENCODERS:
         if (artifacts / spec.name).is_dir():
-            out.append(Family(spec.name, "text encoder", artifacts / spec.name, _encoder_check(spec.schema_id)))
+            out.append(Family(spec.name, "text encoder", artifacts / spec.name, _encoder_check(spec.schema_id),
+                              serving="recorded only: embedding loads the newest version at start"))
     root = index_root or indexes_dir()
     if root.is_dir():
         for folder in sorted(root.iterdir()):
             if folder.is_dir() and any((v / "behaviour").is_dir() for v in folder.iterdir() if v.is_dir()):
                 out.append(Family(f"{SNAPSHOT_PREFIX}{folder.name}", "user tower + learned index (snapshot)",
-                                  folder, _check_snapshot, _snapshot_manifest))
+                                  folder, _check_snapshot, _snapshot_manifest,
+                                  serving="retrieval hot-swaps to it at its next refresh"))
     return out
 
 

@@ -49,6 +49,7 @@ class Family:
         folder: The folder holding the version folders, the pointer and the history.
         check: The serving loader's verification of a version folder (raises ManifestError or a load error).
         manifest: Reads the manifest a listing summarises (default: the version folder's manifest.json).
+        serving: Who serves the promoted version and how it gets there, for people.
     """
 
     name: str
@@ -56,6 +57,7 @@ class Family:
     folder: Path
     check: Check
     manifest: Callable[[Path], ArtifactManifest] = read_manifest
+    serving: str = ""
 
 
 @dataclass(frozen=True)
