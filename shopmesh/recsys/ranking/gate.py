@@ -157,6 +157,9 @@ def retrain(data: Dataset, artifacts_root: Path, *, recipe: Recipe, tolerance: f
             reason_prefix = f"current version {current_version} does not load ({exc}); "
     promoted, reason = decide(candidate_ndcg, current_ndcg, tolerance)
     reason = reason_prefix + reason
+    moved = registry.read_pointer(family.folder)
+    if promoted and current_version is not None and moved != current_version:
+        promoted, reason = False, f"{reason}, but the promoted version moved to {moved} during the run"
     if promoted:
         try:
             registry.promote(family, manifest.version, reason=f"retrain gate: {reason}", clock=clock)
