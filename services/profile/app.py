@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 
 from services.profile.catalogue import Catalogue
+from services.profile.drift import DriftMonitor
+from services.profile.drift_metrics import register_drift
 from services.profile.engine import FeatureEngine
 from services.profile.feature_store import FeatureStore
 from services.profile.features import FeatureConfig
@@ -76,10 +78,11 @@ class ProfileApp:
 
 def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, default_catalog: str, *,
                   wall_clock: bool = False, verifier: VaultClient | None = None,
-                  fold_process: bool = False) -> ProfileService:
+                  fold_process: bool = False, drift: ProfileDataSettings | None = None) -> ProfileService:
     """The domain service over the configured stores (also used by the CLI, without gRPC).
 
-    `fold_process` (PostgreSQL + Redis only) runs the feature fold in a child process (fold_process.py).
+    `fold_process` (PostgreSQL + Redis only) runs the feature fold in a child process (fold_process.py);
+    `drift` (settings with drift_enabled) gives the service a drift monitor (`service.drift`).
     """
     log_store = open_log_store(stores)
     writers = None
@@ -98,9 +101,13 @@ def build_service(stores: StoreSettings, config: FeatureConfig, policy: Policy, 
         process = FoldProcess(stores, config, default_catalog)
     engine = FeatureEngine(log_store, open_feature_store(stores), catalogue, config, clock=clock,
                            fold_process=process)
+    monitor = None
+    if drift is not None and drift.drift_enabled:
+        start = drift.drift_reference_start_seconds
+        monitor = DriftMonitor(catalogue, drift.drift_window_events, None if start is None else int(start * 1e6))
     service = ProfileService(log_store, engine, catalogue, policy, verifier=verifier,
                              log_writers=[w.append_consented for w in writers] if writers else None,
-                             consent_reader=consent.get if consent else None)
+                             consent_reader=consent.get if consent else None, drift=monitor)
     service.closers = [w.close for w in writers or []]
     if consent is not None:
         service.closers.append(consent.close)
@@ -123,12 +130,14 @@ def build(settings: ProfileSettings) -> ProfileApp:
     service = build_service(settings.stores(), settings.feature_config(), policy_of(settings),
                             settings.default_catalog, wall_clock=settings.online_clock == "wall",
                             verifier=vault if settings.verify_tokens_with_vault else None,
-                            fold_process=settings.fold_process)
+                            fold_process=settings.fold_process, drift=settings)
     orders = OrderService(service.store, frozenset(settings.order_feeds), frozenset(settings.order_systems),
                           tombstones=service.tombstones)
     servicer = ProfileServicer(service, orders)
     host = ServiceHost(settings, lambda server: add_to_server(servicer, server),
                        [SERVICE_NAME])
+    if service.drift is not None:
+        register_drift(host.metrics.registry, service.drift, settings.drift_alert_threshold)
     return ProfileApp(host, servicer, service, channels)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import ParamSpec, Protocol, TypeVar
 
 from services.profile.catalogue import MAX_ITEMS_PER_CALL, Catalogue, validate_item
+from services.profile.drift import DriftMonitor
 from services.profile.engine import FeatureEngine
 from services.profile.events import MAX_EVENTS_PER_BATCH, IngestRules, validate_event
 from services.profile.features import ItemFeatureValues, UserFeatureValues
@@ -133,12 +134,14 @@ class ProfileService:
         policy: settings-derived rules.
         verifier: vault token checks for profiles, or None to check token syntax only.
         wall_clock_us: the server clock (validation only, never features).
+        drift: takes every committed group for the drift metrics (None: no drift metrics).
     """
 
     def __init__(self, store: AsyncStore, engine: FeatureEngine, catalogue: Catalogue, policy: Policy, *,
                  verifier: TokenVerifier | None = None, wall_clock_us: Callable[[], int] | None = None,
                  log_writers: list[Append] | None = None,
-                 consent_reader: Callable[[str], Awaitable[tuple[int, int, int] | None]] | None = None):
+                 consent_reader: Callable[[str], Awaitable[tuple[int, int, int] | None]] | None = None,
+                 drift: DriftMonitor | None = None):
         self.store = store
         self.engine = engine
         self.catalogue = catalogue
@@ -151,7 +154,14 @@ class ProfileService:
         def on_store_thread(events: Sequence[Event], ingest_us: int, default: bool) -> Awaitable[Outcome]:
             return store.call(store.sync.append_consented, events, ingest_us, default)
 
-        self._writers = [GroupWriter(append, policy.personalization_default_granted, engine.submit)
+        self.drift = drift
+
+        def committed(events: list[Event]) -> None:
+            engine.submit(events)
+            if drift is not None:
+                drift.update(events)
+
+        self._writers = [GroupWriter(append, policy.personalization_default_granted, committed)
                          for append in (log_writers or [on_store_thread])]
         self.tombstones = Tombstones(store)
         # PostgreSQL reads consent on the event loop; otherwise through the store's thread.
@@ -169,6 +179,10 @@ class ProfileService:
         await self._db(self.store.sync.migrate)
         self.catalogue.load(await self._db(self.store.sync.all_items))
         await self.enforce_privacy()
+        if self.drift is not None and not self.drift.reference_complete:  # the log's first events
+            first = await self._db(self.store.sync.read_events, EventQuery(start_us=self.drift.reference_start_us),
+                                   None, self.drift.window_events)
+            self.drift.load_reference(first)
         await self.engine.start()
         self._privacy_sweep = asyncio.get_running_loop().create_task(self._sweep_every(PRIVACY_SWEEP_SECONDS))
 

@@ -61,6 +61,15 @@ class ProfileDataSettings(BaseSettings):
     trend_long_time_constant_seconds: float = Field(default=14 * 86400.0, gt=0, description="tau of the long window.")
     rate_prior_alpha: float = Field(default=1.0, gt=0, description="Beta prior successes of the smoothed rates.")
     rate_prior_beta: float = Field(default=9.0, gt=0, description="Beta prior failures of the smoothed rates.")
+    drift_enabled: bool = Field(default=True, description="Export the PSI of the live event stream vs the "
+                                "reference window as shopmesh_drift_psi{feature}.")
+    drift_window_events: int = Field(default=5000, ge=10, le=1_000_000, description="Events in the drift "
+                                     "reference and in the live window (the last events committed).")
+    drift_reference_start_seconds: float | None = Field(
+        default=None, description="Event time (Unix seconds) where the reference window starts: the training "
+        "window's start; unset: the log's first events.")
+    drift_alert_threshold: float = Field(default=0.2, gt=0, description="PSI above which drift alerts fire "
+                                         "(exported as shopmesh_drift_threshold).")
     catalogue_writers: list[str] = Field(default_factory=lambda: ["profile", "loader"],
                                          description="Identities allowed UpsertItems.")
     log_readers: list[str] = Field(default_factory=lambda: ["profile", "trainer", "retrieval", "ranking"],
