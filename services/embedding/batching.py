@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import numpy as np
+from opentelemetry import context as otel_context
 
 from services.embedding.types import BatchOutput
 from shared.errors import DeadlineExceeded, ResourceExhausted
@@ -30,6 +31,8 @@ class _Pending:
     texts: list[str]
     deadline: float | None
     future: asyncio.Future[BatchOutput]
+    trace: otel_context.Context
+    """The caller's trace context: a batch's backend span is a child of its first caller's span."""
 
 
 class Coalescer:
@@ -77,7 +80,8 @@ class Coalescer:
                                     retry_after_seconds=0.1, reason="QUEUE_FULL")
         loop = asyncio.get_running_loop()
         chunks = [texts[i:i + self.max_batch] for i in range(0, len(texts), self.max_batch)]
-        pendings = [_Pending(chunk, deadline, loop.create_future()) for chunk in chunks]
+        trace = otel_context.get_current()
+        pendings = [_Pending(chunk, deadline, loop.create_future(), trace) for chunk in chunks]
         for pending in pendings:
             self._queue.append(pending)
             self._queued_texts += len(pending.texts)
@@ -154,6 +158,7 @@ class Coalescer:
             timeout = None if None in deadlines else max(d for d in deadlines if d is not None) - time.monotonic()
             self.batches += 1
             self.batched_texts += len(texts)
+            token = otel_context.attach(batch[0].trace)
             try:
                 output = await self._run(texts, timeout)
             except Exception as exc:
@@ -161,6 +166,8 @@ class Coalescer:
                     if not pending.future.done():
                         pending.future.set_exception(exc)
                 return
+            finally:
+                otel_context.detach(token)
             start = 0
             for pending in batch:
                 end = start + len(pending.texts)

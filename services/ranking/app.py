@@ -7,6 +7,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.ranking.convert import ITEM_CACHE_STATS
 from services.ranking.engine import EngineConfig, RankingEngine
 from services.ranking.model_metrics import register_model_metrics
 from services.ranking.models import ModelRegistry
@@ -14,6 +15,7 @@ from services.ranking.rules import RuleBook
 from services.ranking.servicer import SERVICE_NAME, RankingServicer, add_to_server
 from services.ranking.settings import RankingSettings
 from shared.logging import get_logger
+from shared.metrics import register_caches
 from shared.server import ServiceHost, freeze_heap
 from shopmesh import paths
 from shopmesh.recsys.ranking.artifact import artifact_name
@@ -98,4 +100,5 @@ def build(settings: RankingSettings) -> RankingApp:
     servicer = RankingServicer(engine)
     host = ServiceHost(settings, lambda server: add_to_server(servicer, server), [SERVICE_NAME])
     register_model_metrics(host.metrics.registry, registry)
+    register_caches(host.metrics.registry, {"ranking_item_features": ITEM_CACHE_STATS})
     return RankingApp(host, servicer, engine, registry, settings)

@@ -36,5 +36,6 @@ class RetrievalMetrics:
         for run in result.reports:
             attributes[f"shopmesh.source.{run.source.lower()}"] = run.contributed
         for part, version in result.snapshot_versions.items():
-            attributes[f"shopmesh.snapshot.{part}"] = version
+            if version:
+                attributes[f"shopmesh.snapshot.{part}"] = version
         annotate(attributes)
