@@ -2,17 +2,20 @@
 
 The reference is the "training window": the first `window_events` events of the log in event-time order
 from a configured event time on (unset: from the log's start), read once when the service starts; while
-the log holds fewer, the events ingested next complete it. The live window is the last `window_events`
+the log holds fewer, the events committed next complete it. The live window is the last `window_events`
 committed events. Both windows hold the same number of events, so count-based features (events per user)
 compare like with like, and neither depends on the wall clock.
 
 Distributions (each a set of bins; every bin a reference value or "other"):
     event_type: the mix of event types.
     item_category: the item's first two category levels (the reference's 20 most common; the rest "other").
-    price_bucket: the event's unit price, else the catalogue price, in fixed bins of nominal currency units.
+    price_bucket: the item's catalogue price in fixed bins of nominal currency units (items without a price
+        are left out).
     events_per_user: users of the window by their number of events in it (1, 2, 3-4, 5-8, ... 65+).
 
-Every update costs O(events) plus O(bins) for the PSI, so it runs inline with each committed group.
+The ingest path only appends each committed group to a bounded deque (C code, well under a microsecond per
+event); the distributions are recounted from the window every `refresh_events` committed events (C-level
+counting plus one catalogue lookup per distinct item), so the PSI lags the stream by at most that many events.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from operator import attrgetter
 
 from services.profile.catalogue import Catalogue
-from services.profile.model import Event, EventType
+from services.profile.model import Event, EventType, Item
 
 EPSILON = 1e-4
-"""Proportion given to an empty bin (the log of zero is undefined); it caps one bin's PSI term near 0.9."""
+"""Proportion given to an empty bin (the log of zero is undefined); one bin's PSI term is then at most ~9.2."""
 OTHER = "other"
 MAX_CATEGORIES = 20
 PRICE_EDGES_UNITS = (1.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
@@ -59,89 +62,74 @@ def psi(expected: Mapping[str, float], actual: Mapping[str, float], epsilon: flo
     return total
 
 
-def _bucket(value: float, edges: Sequence[float], unit: str) -> str:
+def _bucket(value: float, edges: Sequence[float]) -> str:
     i = bisect.bisect_right(edges, value)
     if i == 0:
-        return f"<{edges[0]:g}{unit}"
+        return f"<{edges[0]:g}"
     if i == len(edges):
-        return f">={edges[-1]:g}{unit}"
-    return f"{edges[i - 1]:g}-{edges[i]:g}{unit}"
+        return f">={edges[-1]:g}"
+    return f"{edges[i - 1]:g}-{edges[i]:g}"
+
+
+_USER_BINS = [_bucket(n, USER_COUNT_EDGES) for n in range(USER_COUNT_EDGES[-1] + 1)]
 
 
 def user_count_bin(count: int) -> str:
     """The events-per-user bin of a user with `count` events in a window."""
-    return _bucket(count, USER_COUNT_EDGES, "")
+    return _USER_BINS[min(count, USER_COUNT_EDGES[-1])]
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What the drift features need of one event (no ids but the user's, kept in memory only)."""
-
-    user_id: str
-    event_type: str
-    category: str | None
-    price_bucket: str | None
+_event_type = attrgetter("event_type")
+_item_key = attrgetter("catalog_id", "item_id")
+_user = attrgetter("user_id")
 
 
-def observe(event: Event, catalogue: Catalogue) -> Observation:
-    """The drift-relevant parts of one event (its item looked up in the in-memory catalogue)."""
-    item = catalogue.get(event.catalog_id, event.item_id) if event.item_id else None
-    category = None if item is None else ("/".join(item.category_path[:2]) or "(uncategorized)")
-    micros = event.unit_price_micros or (item.price_micros if item is not None else 0)
-    price = _bucket(micros / 1e6, PRICE_EDGES_UNITS, "") if micros > 0 else None
-    return Observation(event.user_id, _TYPE_NAMES.get(event.event_type, OTHER), category, price)
+def item_bins(item: Item) -> tuple[str, str | None]:
+    """The category and price bins of an item (price None: the item has no price)."""
+    price = _bucket(item.price_micros / 1e6, PRICE_EDGES_UNITS) if item.price_micros > 0 else None
+    return "/".join(item.category_path[:2]) or "(uncategorized)", price
 
 
-class Window:
-    """Counts of one window of observations per feature; `add`/`remove` keep them current in O(1)."""
+def distributions(events: Collection[Event], catalogue: Catalogue,
+                  cache: dict[tuple[str, str], tuple[Item, str, str | None]] | None = None
+                  ) -> dict[str, Counter[str]]:
+    """The count per bin of every feature over `events` (one window).
 
-    def __init__(self) -> None:
-        self.size = 0
-        self.counts: dict[str, Counter[str]] = {name: Counter() for name in FEATURES}
-        self._per_user: Counter[str] = Counter()
-
-    def add(self, o: Observation) -> None:
-        """Counts one observation in."""
-        self.size += 1
-        c = self.counts
-        c["event_type"][o.event_type] += 1
-        if o.category is not None:
-            c["item_category"][o.category] += 1
-        if o.price_bucket is not None:
-            c["price_bucket"][o.price_bucket] += 1
-        n = self._per_user[o.user_id]
-        users = c["events_per_user"]
-        if n:
-            users[user_count_bin(n)] -= 1
-        self._per_user[o.user_id] = n + 1
-        users[user_count_bin(n + 1)] += 1
-
-    def remove(self, o: Observation) -> None:
-        """Counts one observation (added before) out."""
-        self.size -= 1
-        c = self.counts
-        c["event_type"][o.event_type] -= 1
-        if o.category is not None:
-            c["item_category"][o.category] -= 1
-        if o.price_bucket is not None:
-            c["price_bucket"][o.price_bucket] -= 1
-        n = self._per_user[o.user_id]
-        users = c["events_per_user"]
-        users[user_count_bin(n)] -= 1
-        if n > 1:
-            self._per_user[o.user_id] = n - 1
-            users[user_count_bin(n - 1)] += 1
-        else:
-            del self._per_user[o.user_id]
+    `cache` keeps each item's bins between calls; an entry counts while the catalogue still holds that
+    very item object (an upsert replaces it).
+    """
+    cache = {} if cache is None else cache
+    types = Counter(map(_event_type, events))
+    category: Counter[str] = Counter()
+    price: Counter[str] = Counter()
+    for key, n in Counter(map(_item_key, events)).items():
+        item = catalogue.get(*key) if key[1] else None
+        if item is None:
+            continue
+        hit = cache.get(key)
+        if hit is None or hit[0] is not item:
+            hit = (item, *item_bins(item))
+            cache[key] = hit
+        category[hit[1]] += n
+        if hit[2] is not None:
+            price[hit[2]] += n
+    users: Counter[str] = Counter()
+    for count, n in Counter(Counter(map(_user, events)).values()).items():  # few distinct counts
+        users[user_count_bin(count)] += n
+    return {
+        "event_type": Counter({_TYPE_NAMES.get(int(t), OTHER): n for t, n in types.items()}),
+        "item_category": category,
+        "price_bucket": price,
+        "events_per_user": users,
+    }
 
 
 def _reference_bins(counts: Counter[str], feature: str) -> dict[str, float]:
     if feature != "item_category":
         return {k: float(v) for k, v in counts.items() if v > 0}
     top = dict(counts.most_common(MAX_CATEGORIES))
-    rest = sum(counts.values()) - sum(top.values())
     out = {k: float(v) for k, v in top.items() if v > 0}
-    out[OTHER] = out.get(OTHER, 0.0) + rest
+    out[OTHER] = out.get(OTHER, 0.0) + sum(counts.values()) - sum(top.values())
     return out
 
 
@@ -155,64 +143,76 @@ def _live_bins(counts: Counter[str], reference: Mapping[str, float]) -> dict[str
 
 
 class DriftMonitor:
-    """The reference and the live window, and the PSI of each feature after the last update.
+    """The reference and the live window, and the PSI of each feature at the last refresh.
 
     Args:
         catalogue: the service's in-memory catalogue (categories and prices of items).
         window_events: events in the reference and in the live window.
         reference_start_us: event time where the reference starts (None: the log's first events).
+        refresh_events: committed events between two recounts (default: one window, so that recounting
+            costs O(1) per event amortised).
     """
 
-    def __init__(self, catalogue: Catalogue, window_events: int, reference_start_us: int | None = None):
+    def __init__(self, catalogue: Catalogue, window_events: int, reference_start_us: int | None = None,
+                 refresh_events: int | None = None):
         if window_events < 1:
             raise ValueError("window_events must be positive")
         self.catalogue = catalogue
         self.window_events = window_events
         self.reference_start_us = reference_start_us
-        self._reference = Window()
-        self._reference_bins: dict[str, dict[str, float]] | None = None
-        self._live = Window()
-        self._live_events: deque[Observation] = deque()
+        self.refresh_events = refresh_events or window_events
+        self._reference_events: list[Event] = []
+        self._reference: dict[str, dict[str, float]] | None = None
+        self._live: deque[Event] = deque(maxlen=window_events)
+        self._since_refresh = 0
+        self._ready = False
+        self._item_bins: dict[tuple[str, str], tuple[Item, str, str | None]] = {}
         self.latest: dict[str, float] = dict.fromkeys(FEATURES, math.nan)
         """PSI per feature (NaN until both windows are full); replaced whole, so other threads may read it."""
 
     @property
     def reference_complete(self) -> bool:
         """Whether the reference holds `window_events` events (then it no longer changes)."""
-        return self._reference_bins is not None
+        return self._reference is not None
 
     def load_reference(self, events: Iterable[Event]) -> None:
         """Adds the log's first events (event-time order) to the reference, up to `window_events`."""
+        self._add_reference(events)
+
+    def _add_reference(self, events: Iterable[Event]) -> None:
         start = self.reference_start_us
         for e in events:
-            if start is None or e.event_time_us >= start:
-                self._add_reference(observe(e, self.catalogue))
-
-    def _add_reference(self, o: Observation) -> None:
-        if self._reference_bins is not None:
-            return
-        self._reference.add(o)
-        if self._reference.size >= self.window_events:
-            self._reference_bins = {f: _reference_bins(self._reference.counts[f], f) for f in FEATURES}
+            if start is not None and e.event_time_us < start:
+                continue
+            self._reference_events.append(e)
+            if len(self._reference_events) >= self.window_events:
+                counts = distributions(self._reference_events, self.catalogue)
+                self._reference = {f: _reference_bins(counts[f], f) for f in FEATURES}
+                self._reference_events = []
+                return
 
     def update(self, events: Sequence[Event]) -> None:
         """Takes newly committed events into the live window (and into an incomplete reference)."""
-        if not events:
-            return
-        start = self.reference_start_us
-        for e in events:
-            o = observe(e, self.catalogue)
-            if start is None or e.event_time_us >= start:
-                self._add_reference(o)
-            self._live_events.append(o)
-            self._live.add(o)
-        while len(self._live_events) > self.window_events:
-            self._live.remove(self._live_events.popleft())
+        if self._reference is None:
+            self._add_reference(events)
+        self._live.extend(events)
+        self._since_refresh += len(events)
+        if self._since_refresh >= self.refresh_events or (not self._ready and self._full()):
+            self.refresh()
+
+    def _full(self) -> bool:
+        return self._reference is not None and len(self._live) >= self.window_events
+
+    def refresh(self) -> None:
+        """Recounts the live window and recomputes `latest`."""
+        self._since_refresh = 0
+        self._ready = self._full()
         self.latest = self.current()
 
     def current(self) -> dict[str, float]:
         """PSI per feature of the live window against the reference (NaN while either is not full)."""
-        ref = self._reference_bins
-        if ref is None or self._live.size < self.window_events:
+        ref = self._reference
+        if ref is None or len(self._live) < self.window_events:
             return dict.fromkeys(FEATURES, math.nan)
-        return {f: psi(ref[f], _live_bins(self._live.counts[f], ref[f])) for f in FEATURES}
+        live = distributions(self._live, self.catalogue, self._item_bins)
+        return {f: psi(ref[f], _live_bins(live[f], ref[f])) for f in FEATURES}

@@ -17,7 +17,7 @@ from services.profile.model import Event, EventType, Item
 from shared.server import ServiceHost
 from shopmesh.profile.v1 import profile_service_pb2 as pb
 from shopmesh.profile.v1 import profile_service_pb2_grpc as pb_grpc
-from tests.profile.conftest import make_backend, profile_settings, stubs_for
+from tests.profile.conftest import Backend, make_backend, profile_settings, stubs_for
 from tests.profile.fake_vault import FakeVault
 from tests.profile.helpers import CLICK, PURCHASE, T0, VIEW, event, load_catalogue
 
@@ -93,11 +93,11 @@ def test_events_per_user_counts_users_by_their_events_in_the_window() -> None:
 
 
 @pytest.fixture
-async def drift_profile(mesh_certs: Path, tmp_path: Path,
+async def drift_profile(mesh_certs: Path, backend: Backend,
                         fake_vault: tuple[ServiceHost, FakeVault]) -> AsyncIterator[tuple[ProfileApp, int]]:
-    """A profile service on SQLite with a 200-event drift window and its /metrics endpoint on."""
+    """A profile service (each backend) with a 200-event drift window and its /metrics endpoint on."""
     vault_host, _ = fake_vault
-    app = build(profile_settings(mesh_certs, make_backend("sqlite", tmp_path), vault_host.port,
+    app = build(profile_settings(mesh_certs, backend, vault_host.port,
                                  metrics_enabled=True, metrics_port=0, drift_window_events=WINDOW,
                                  drift_alert_threshold=THRESHOLD))
     await app.start()
