@@ -78,7 +78,8 @@ def commands_of(obj: Manifest) -> list[list[str]]:
     # What the shell makes of the newest-tower expansion when a tower version exists.
     script = pod_spec(obj)["containers"][0]["args"][0].replace(
         '${tower:+--tower "$tower"}', f"--tower {MOUNT}/models/user-tower-movielens/3/")
-    lines = [shlex.split(line) for line in script.splitlines()]
+    # A gated retrain's `|| [ $? -eq 3 ]` (a refused candidate is not a failed run) is the shell's, not the CLI's.
+    lines = [shlex.split(line.split(" || ", 1)[0]) for line in script.splitlines()]
     return [words[1:] for words in lines if words and words[0] == "shopmesh"]
 
 
@@ -91,8 +92,11 @@ def test_job_commands_parse_and_write_where_the_services_read(render: Render) ->
     parsed = {name: [parser.parse_args(words) for words in commands_of(obj)] for name, obj in crons.items()}
     ranking = shopmesh_env(container_of(objects, "ranking"), "ranking")
     retrieval = shopmesh_env(container_of(objects, "retrieval"), "retrieval")
-    (ranker,) = [a for a in parsed["ranker-job"] if a.command == "train"]
+    (ranker,) = [a for a in parsed["ranker-job"] if a.command == "retrain"]  # gated by default
     assert f"{ranker.models_dir}/artifacts" == ranking["MODELS_DIR"] and ranking["TRAIN_MISSING_MODEL"] == "false"
+    assert ranker.tolerance == 0.01 and ranker.catalog == "movielens"
+    script = pod_spec(crons["ranker-job"])["containers"][0]["args"][0]
+    assert script.rstrip().endswith("|| [ $? -eq 3 ]")
     (index,) = [a for a in parsed["index-job"] if a.command == "build"]
     assert str(index.root) == retrieval["INDEX_ROOT"] and index.promote and retrieval["BUILD_ON_START"] == "false"
     (tower,) = [a for a in parsed["user-tower-job"] if a.command == "train"]
@@ -126,3 +130,10 @@ def test_a_changed_config_file_rolls_the_deployment(render: Render) -> None:
     assert checksum() != checksum("components.ranking.configFiles.RULES_FILE=rule_sets: {x: 1}")
     assert "checksum/config" not in of_kind(render(), "Deployment")["ranking"]["spec"]["template"]["metadata"].get(
         "annotations", {})
+
+
+def test_the_ranker_job_trains_ungated_when_the_gate_is_off(render: Render) -> None:
+    crons = of_kind(render(JOBS_ON, sets=("jobs.ranker.gate=false",)), "CronJob")
+    parsed = [build_parser().parse_args(words) for words in commands_of(crons["ranker-job"])]
+    assert [a.command for a in parsed if a.command in ("train", "retrain")] == ["train"]
+    assert "||" not in pod_spec(crons["ranker-job"])["containers"][0]["args"][0]

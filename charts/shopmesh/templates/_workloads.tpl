@@ -377,6 +377,11 @@ spec:
 {{- $tower := ternary " ${tower:+--tower \"$tower\"}" "" (eq . "movielens") -}}
 {{- $lines = append $lines (printf "shopmesh build index %s --root %s/indexes --promote%s %s" . $dir $tower $extra) -}}
 {{- end -}}
+{{- else if and $job.gate (not .hook) -}}
+{{- /* Gated: promotes only a candidate not worse than the served model; exit 3 (refused) is a normal outcome. */ -}}
+{{- range $job.catalogs -}}
+{{- $lines = append $lines (printf "shopmesh retrain --catalog %s --models-dir %s/models %s --tolerance %v %s || [ $? -eq 3 ]" . $dir $threads $job.tolerance $extra) -}}
+{{- end -}}
 {{- else -}}
 {{- range $job.catalogs -}}
 {{- $lines = append $lines (printf "shopmesh train ranker %s --models-dir %s/models %s%s %s" . $dir $threads (ternary " --quick" "" $.hook) $extra) -}}
