@@ -330,6 +330,15 @@ def hop_times(before: dict[tuple[str, str], tuple[float, float]], after: dict[tu
     return "; ".join(parts)
 
 
+def load_shop(env: dict[str, str]) -> None:
+    """`shopmesh data load` of the first LOAD_RATINGS MovieLens ratings into the mesh's stores."""
+    load = subprocess.run([sys.executable, "-m", "shopmesh", "data", "load", "--limit", str(LOAD_RATINGS),
+                           "--no-clothing"], env={**os.environ, **env}, cwd=REPO, capture_output=True, text=True,
+                          check=False)
+    if load.returncode != 0:
+        raise SystemExit(f"data load failed: {load.stderr[-2000:]}")
+
+
 def run(args: argparse.Namespace) -> None:
     """The mesh runs, then the baseline, then the ratio."""
     run_id = uuid.uuid4().hex[:8]
@@ -337,11 +346,7 @@ def run(args: argparse.Namespace) -> None:
         home = Path(tmp)
         env = mesh_environment(home, args, run_id)
         try:
-            load = subprocess.run([sys.executable, "-m", "shopmesh", "data", "load", "--limit", str(LOAD_RATINGS),
-                                   "--no-clothing"], env={**os.environ, **env}, cwd=REPO, capture_output=True,
-                                  text=True, check=False)
-            if load.returncode != 0:
-                raise SystemExit(f"data load failed: {load.stderr[-2000:]}")
+            load_shop(env)
             supervisor = Supervisor(available_services(), home, extra_env=env)
             results = []
             try:

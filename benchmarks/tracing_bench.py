@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from gateway_bench import LOAD_RATINGS, cleanup, mesh_environment  # noqa: E402
+from gateway_bench import cleanup, load_shop, mesh_environment  # noqa: E402
 
 from shopmesh.mesh import Supervisor, available_services, free_port  # noqa: E402
 
@@ -143,11 +143,7 @@ def main() -> None:
         home = Path(tmp)
         env = mesh_environment(home, args, run_id)
         try:
-            load = subprocess.run([sys.executable, "-m", "shopmesh", "data", "load", "--limit", str(LOAD_RATINGS),
-                                   "--no-clothing"], env={**os.environ, **env}, cwd=REPO, capture_output=True,
-                                  text=True, check=False)
-            if load.returncode != 0:
-                raise SystemExit(f"data load failed: {load.stderr[-2000:]}")
+            load_shop(env)
             off: list[dict[str, Any]] = []
             on: list[dict[str, Any]] = []
             for n in range(args.rounds):

@@ -258,6 +258,10 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
 
     def _end(self, scope: _Scope) -> None:
         duration = time.perf_counter() - scope.started
+        if self._metrics is not None:
+            self._metrics.in_flight.labels(scope.grpc_service, scope.grpc_method).dec()
+            self._metrics.handled.labels(scope.grpc_service, scope.grpc_method, scope.code.name).inc()
+            self._metrics.latency.labels(scope.grpc_service, scope.grpc_method).observe(duration)
         span = scope.span
         if span is not None and span.is_recording():
             span.set_attribute("rpc.grpc.status_code", scope.code.value[0])
@@ -271,10 +275,6 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
                 otel_context.detach(token)
             else:
                 var.reset(token)
-        if self._metrics is not None:
-            self._metrics.in_flight.labels(scope.grpc_service, scope.grpc_method).dec()
-            self._metrics.handled.labels(scope.grpc_service, scope.grpc_method, scope.code.name).inc()
-            self._metrics.latency.labels(scope.grpc_service, scope.grpc_method).observe(duration)
         log = _log.info if scope.code is not grpc.StatusCode.OK or duration >= SLOW_RPC_S else _log.debug
         log("rpc", method=scope.method, code=scope.code.name, duration_ms=round(duration * 1000, 3),
             peer=rpc_context.caller_var.get().service)

@@ -58,18 +58,26 @@ def _pin(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """Handler of `shopmesh train ranker`."""
-    _pin(args.threads)
-    from shopmesh.data.paths import DataNotFetchedError
-    from shopmesh.models.repository import models_dir
-    from shopmesh.recsys.ranking.build import FULL, QUICK, train_and_save
+def recipe_of(args: argparse.Namespace) -> Any:
+    """The training recipe of `--quick`, `--epochs` and `--tower-epochs` (train ranker and retrain)."""
+    from shopmesh.recsys.ranking.build import FULL, QUICK
 
     recipe = QUICK if args.quick else FULL
     if args.epochs is not None:
         recipe = replace(recipe, ranker=replace(recipe.ranker, epochs=args.epochs))
     if args.tower_epochs is not None:
         recipe = replace(recipe, tower_epochs=args.tower_epochs)
+    return recipe
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handler of `shopmesh train ranker`."""
+    _pin(args.threads)
+    from shopmesh.data.paths import DataNotFetchedError
+    from shopmesh.models.repository import models_dir
+    from shopmesh.recsys.ranking.build import train_and_save
+
+    recipe = recipe_of(args)
     root = args.models_dir or models_dir()
     try:
         folder, manifest = train_and_save(args.catalog, root / "artifacts", recipe=recipe, seed=args.seed,

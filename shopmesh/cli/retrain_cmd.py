@@ -48,17 +48,13 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    from shopmesh.cli.ranking_cmd import recipe_of
     from shopmesh.data.paths import DataNotFetchedError
     from shopmesh.models.repository import models_dir
     from shopmesh.recsys.ranking import datasets
-    from shopmesh.recsys.ranking.build import FULL, QUICK
     from shopmesh.recsys.ranking.gate import retrain
 
-    recipe = QUICK if args.quick else FULL
-    if args.epochs is not None:
-        recipe = replace(recipe, ranker=replace(recipe.ranker, epochs=args.epochs))
-    if args.tower_epochs is not None:
-        recipe = replace(recipe, tower_epochs=args.tower_epochs)
+    recipe = recipe_of(args)
     root = args.models_dir or models_dir()
     try:
         data = datasets.load(args.catalog, args.data_dir)

@@ -33,6 +33,7 @@ _REPO = Path(__file__).resolve().parents[2]
 # Child processes (echo servers run with `python -m`) find the generated code and the repo the same way.
 os.environ["PYTHONPATH"] = os.pathsep.join([str(_GEN), str(_REPO), os.environ.get("PYTHONPATH", "")])
 
+from shared.server import ServiceHost  # noqa: E402
 from shared.tls import TlsFiles, create_ca, issue_service_cert  # noqa: E402
 from tests.kit.echo_server import EchoServicer, EchoSettings, build  # noqa: E402
 
@@ -86,6 +87,16 @@ async def echo_server(mesh_certs: Path) -> AsyncIterator[RunningEcho]:
     await host.start()
     await host.set_ready(True)
     yield RunningEcho(host, servicer)
+    await host.stop(0)
+
+
+@pytest.fixture
+async def second_hop(mesh_certs: Path) -> AsyncIterator[ServiceHost]:
+    """A second mTLS echo server, for calls relayed through the first."""
+    host, _servicer = build(echo_settings(mesh_certs))
+    await host.start()
+    await host.set_ready(True)
+    yield host
     await host.stop(0)
 
 

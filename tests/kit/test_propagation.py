@@ -13,20 +13,9 @@ from kittest.v1 import echo_pb2
 from shared.channels import ChannelFactory, retry_service_config
 from shared.tls import TlsFiles
 from shared.usercontext import METADATA_KEY, UserContextSigner
-from tests.kit.conftest import echo_settings
-from tests.kit.echo_server import build
 from tests.kit.helpers import ECHO_SERVICE, echo_stub
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-
-
-@pytest.fixture
-async def second_hop(mesh_certs: Path):
-    host, _servicer = build(echo_settings(mesh_certs))
-    await host.start()
-    await host.set_ready(True)
-    yield host
-    await host.stop(0)
 
 
 async def test_deadline_trace_and_request_id_reach_the_second_hop(echo_server, second_hop,

@@ -22,8 +22,6 @@ from shared import tracing
 from shared.channels import ChannelFactory
 from shared.settings import ServiceSettings
 from shared.tls import TlsFiles
-from tests.kit.conftest import echo_settings
-from tests.kit.echo_server import build
 from tests.kit.helpers import echo_stub
 
 
@@ -64,15 +62,6 @@ def spans() -> Iterator[InMemorySpanExporter]:
     finally:
         tracing._installed.clear()
         _SWITCH.on = False
-
-
-@pytest.fixture
-async def second_hop(mesh_certs: Path):
-    host, _servicer = build(echo_settings(mesh_certs))
-    await host.start()
-    await host.set_ready(True)
-    yield host
-    await host.stop(0)
 
 
 def _by_name(finished: tuple[ReadableSpan, ...], name: str, kind: trace.SpanKind) -> list[ReadableSpan]:

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
-import grpc
 import pytest
 
-from services.ranking.app import RankingApp, build
+from services.ranking.app import RankingApp
 from services.ranking.model_metrics import created_seconds
-from services.ranking.settings import RankingSettings
-from shared.tls import TlsFiles
 from shopmesh.cli.main import main
 from shopmesh.models.manifest import read_manifest
 from shopmesh.ranking.v1 import ranking_service_pb2 as pb
@@ -30,6 +26,7 @@ from shopmesh.recsys.ranking import datasets
 from shopmesh.recsys.ranking.build import Recipe
 from shopmesh.recsys.ranking.gate import read_decisions, retrain
 from shopmesh.recsys.ranking.model import RankerConfig
+from tests.ranking.conftest import Factory
 from tests.ranking.test_service import candidate, request
 
 USERS = 150
@@ -40,31 +37,6 @@ BETTER_CLI = ["--users", str(USERS), "--tower-epochs", "1", "--quick", "--epochs
 
 
 Started = tuple[RankingApp, pb_grpc.RankingServiceStub]
-
-
-@pytest.fixture
-async def ranking(mesh_certs: Path, tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[Started]]]:
-    """Starts (when the test asks) a ranking service over tmp_path/models/artifacts refreshing every 0.2 s."""
-    apps: list[RankingApp] = []
-    channels: list[grpc.aio.Channel] = []
-
-    async def start() -> Started:
-        app = build(RankingSettings(certs_dir=mesh_certs, metrics_enabled=False,  # type: ignore[call-arg]
-                                    grace_seconds=0.5, models_dir=tmp_path / "models" / "artifacts",
-                                    train_missing_model=False, refresh_interval_s=0.2))
-        await app.start()
-        apps.append(app)
-        ca, chain, key = TlsFiles.in_dir(mesh_certs, "gateway").read()
-        channel = grpc.aio.secure_channel(f"127.0.0.1:{app.host.port}", grpc.ssl_channel_credentials(ca, key, chain),
-                                          options=[("grpc.ssl_target_name_override", "ranking")])
-        channels.append(channel)
-        return app, pb_grpc.RankingServiceStub(channel)
-
-    yield start
-    for channel in channels:
-        await channel.close()
-    for app in apps:
-        await app.stop(0)
 
 
 async def served(stub: pb_grpc.RankingServiceStub, version: str, within_s: float = 10.0) -> pb.GetModelInfoResponse:
@@ -83,7 +55,7 @@ def metric(app: RankingApp, name: str, **labels: str) -> float | None:
 
 
 async def test_worse_candidate_refused_better_promoted_and_served_without_restart(
-        ranking: Callable[[], Awaitable[Started]], tmp_path: Path) -> None:
+        ranking: Factory, tmp_path: Path) -> None:
     models = tmp_path / "models"
     family = models / "artifacts" / "ranker-movielens"
     data = datasets.movielens()
@@ -91,7 +63,8 @@ async def test_worse_candidate_refused_better_promoted_and_served_without_restar
 
     first = await asyncio.to_thread(retrain, data, models / "artifacts", recipe=WEAK, tolerance=TOLERANCE)
     assert first.promoted and first.candidate_version == "1" and first.current_version is None
-    app, stub = await ranking()
+    # test_service's factory (refreshing every 0.2 s), over the models root the registry and the gate write.
+    app, stub = await ranking(models_dir=tmp_path / "models" / "artifacts")
     await served(stub, "1")
     page = [candidate(n, n, 0.9 if n == 7 else 0.05 + n / 100) for n in range(30)]
     rank_1 = await stub.Rank(request(page, diversity_lambda=0.0), timeout=5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import cast
 
@@ -12,45 +11,14 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.ranking.app import RankingApp, build
-from services.ranking.settings import RankingSettings
-from shared.tls import TlsFiles
 from shopmesh.common.v1 import artifact_pb2, features_pb2, impression_pb2, money_pb2, recommendation_pb2
 from shopmesh.ranking.v1 import ranking_service_pb2 as pb
-from shopmesh.ranking.v1 import ranking_service_pb2_grpc as pb_grpc
 from tests.grpc_errors import field_violations
 from tests.ranking import helpers
+from tests.ranking.conftest import Factory
 
 COVIS = recommendation_pb2.CANDIDATE_SOURCE_CO_VISITATION
 TRENDING = recommendation_pb2.CANDIDATE_SOURCE_TRENDING
-Factory = Callable[..., Awaitable[tuple[RankingApp, pb_grpc.RankingServiceStub]]]
-
-
-@pytest.fixture
-async def ranking(mesh_certs: Path, tmp_path: Path) -> AsyncIterator[Factory]:
-    """Starts ranking services over tmp_path/artifacts; returns (app, stub dialled as the gateway)."""
-    apps: list[RankingApp] = []
-    channels: list[grpc.aio.Channel] = []
-
-    async def make(**overrides: object) -> tuple[RankingApp, pb_grpc.RankingServiceStub]:
-        values: dict[str, object] = {"certs_dir": mesh_certs, "metrics_enabled": False, "grace_seconds": 0.5,
-                                     "models_dir": tmp_path / "artifacts", "train_missing_model": False,
-                                     "refresh_interval_s": 0.2}
-        values.update(overrides)
-        app = build(RankingSettings(**values))  # type: ignore[arg-type]
-        await app.start()
-        apps.append(app)
-        ca, chain, key = TlsFiles.in_dir(mesh_certs, "gateway").read()
-        channel = grpc.aio.secure_channel(f"127.0.0.1:{app.host.port}", grpc.ssl_channel_credentials(ca, key, chain),
-                                          options=[("grpc.ssl_target_name_override", "ranking")])
-        channels.append(channel)
-        return app, pb_grpc.RankingServiceStub(channel)
-
-    yield make
-    for channel in channels:
-        await channel.close()
-    for app in apps:
-        await app.stop(0)
 
 
 def user_features(*recent: int) -> features_pb2.UserFeatures:
