@@ -41,16 +41,19 @@ class ServiceHost:
         register: adds the service's servicers to a grpc.aio server.
         service_names: full names of the services registered (for health and reflection).
         extra_interceptors: run after the envelope, closest to the handler.
+        main_server: False for a service whose main port is not gRPC (the agents' web console): only the
+            plaintext health port and metrics are served, and `settings.port` is left to the service.
     """
 
     def __init__(self, settings: ServiceSettings, register: Registrar, service_names: Iterable[str],
-                 extra_interceptors: Iterable[grpc.aio.ServerInterceptor] = ()):
+                 extra_interceptors: Iterable[grpc.aio.ServerInterceptor] = (), *, main_server: bool = True):
         self.settings = settings
         self.metrics = RpcMetrics()
         self.health = HealthServicer()
         self._register = register
         self._service_names = list(service_names)
         self._extra_interceptors = list(extra_interceptors)
+        self._main_server = main_server
         self._server: grpc.aio.Server | None = None
         self._health_server: grpc.aio.Server | None = None
         self._stopped = asyncio.Event()
@@ -78,21 +81,25 @@ class ServiceHost:
         """Binds both ports (NOT_SERVING) and the metrics endpoint."""
         s = self.settings
         _configure_tracing_once(s)
-        envelope = MeshServerInterceptor(s.service_name, self.metrics, self._verifier(), s.default_deadline_ms / 1000)
-        server = grpc.aio.server(interceptors=[envelope, *self._extra_interceptors], options=self._server_options())
-        self._register(server)
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        reflection.enable_server_reflection(
-            [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-             reflection.SERVICE_NAME],
-            server,
-        )
-        address = f"{s.host}:{s.port}"
         tls = s.tls_files()
-        if tls is not None:
-            self.port = server.add_secure_port(address, server_credentials(tls))
-        else:
-            self.port = server.add_insecure_port(address)
+        server: grpc.aio.Server | None = None
+        if self._main_server:
+            envelope = MeshServerInterceptor(s.service_name, self.metrics, self._verifier(),
+                                             s.default_deadline_ms / 1000)
+            server = grpc.aio.server(interceptors=[envelope, *self._extra_interceptors],
+                                     options=self._server_options())
+            self._register(server)
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+            reflection.enable_server_reflection(
+                [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                 reflection.SERVICE_NAME],
+                server,
+            )
+            address = f"{s.host}:{s.port}"
+            if tls is not None:
+                self.port = server.add_secure_port(address, server_credentials(tls))
+            else:
+                self.port = server.add_insecure_port(address)
 
         health_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, health_server)
@@ -100,7 +107,8 @@ class ServiceHost:
 
         for name in ("", *self._service_names):
             await self.health.set(name, NOT_SERVING)
-        await server.start()
+        if server is not None:
+            await server.start()
         await health_server.start()
         self._server, self._health_server = server, health_server
         if s.metrics_enabled:

@@ -240,6 +240,9 @@ class Supervisor:
         if spec.name == "gateway":
             env[f"{prefix}USER_CONTEXT_SIGNING_KEY"] = str(self.certs_dir / USER_CONTEXT_PRIVATE)
             env.setdefault(f"{prefix}JWT_PUBLIC_KEYS", json.dumps([str(self.certs_dir / DEV_JWT_PUBLIC)]))
+        if spec.name == "console":
+            # The local page is plain HTTP on 127.0.0.1 (in a cluster TLS ends at the ingress and cookies are Secure).
+            env.setdefault(f"{prefix}COOKIE_SECURE", "false")
         if spec.name == "vault":
             # Local keys in their own folder, apart from the data; in Kubernetes they come from a Secret.
             env.setdefault(f"{prefix}KEY_DIR", str(self.home / "vault-keys"))

@@ -27,11 +27,16 @@ from services.profile.profiles import TOKEN_PATTERN, TOKEN_RULE
 from services.profile.service import check_subject, check_user_id, invalid
 from services.profile.store import AsyncStore, StoreUnavailable
 from shared.errors import FailedPrecondition, NotFound, PermissionDenied, Unavailable
+from shared.logging import get_logger
 
 P = ParamSpec("P")
 R = TypeVar("R")
 CANCELLATION, ADDRESS_CHANGE = 1, 2
 MAX_ORDER_EVENTS = 1000
+CONSOLE_CALLERS = frozenset({"console"})
+"""Mesh identities of the agent console: they must name the agent they act for."""
+CONSOLE_ORDERS_PURPOSE = "console.view_orders"
+_log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -148,10 +153,26 @@ class OrderService:
         return order
 
     async def list_orders(self, user_id: str, statuses: list[int], page_size: int, page_token: str,
-                          context_user: str | None) -> tuple[list[dict[str, Any]], str]:
-        """A page of the user's orders, newest first, and the next page token."""
+                          context_user: str | None, *, caller: str = "", acting_agent_id: str = "",
+                          purpose: str = "") -> tuple[list[dict[str, Any]], str]:
+        """A page of the user's orders, newest first, and the next page token.
+
+        The agent console must name the agent it acts for and the purpose CONSOLE_ORDERS_PURPOSE; no other
+        caller may name an agent. The console's reads are logged with agent and purpose (no PII: ids only).
+        """
         check_user_id(user_id)
         check_subject(user_id, context_user)
+        if caller in CONSOLE_CALLERS:
+            if not acting_agent_id:
+                raise invalid([Violation("acting_agent_id", "REQUIRED", "name the agent the console acts for")])
+            if purpose != CONSOLE_ORDERS_PURPOSE:
+                raise invalid([Violation("purpose", "UNKNOWN_PURPOSE", f"the console reads orders for "
+                                         f"{CONSOLE_ORDERS_PURPOSE}")])
+            _log.info("orders.read_for_agent", caller=caller, acting_agent_id=acting_agent_id[:64],
+                      purpose=purpose, subject=user_id)
+        elif acting_agent_id:
+            raise invalid([Violation("acting_agent_id", "NOT_ALLOWED_FOR_CALLER", "only the agent console acts "
+                                     "for an agent")])
         if page_size < 0 or page_size > 100:
             raise invalid([Violation("page_size", "OUT_OF_RANGE", "1 to 100; 0 means 20")])
         try:

@@ -189,7 +189,10 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
 
     async def ListOrders(self, request: pb.ListOrdersRequest, context: Ctx) -> pb.ListOrdersResponse:
         orders, token = await self.orders.list_orders(request.user_id, list(request.statuses), request.page_size,
-                                                      request.page_token, _context_user())
+                                                      request.page_token, _context_user(),
+                                                      caller=current_caller().service or "",
+                                                      acting_agent_id=request.acting_agent_id,
+                                                      purpose=request.purpose)
         return pb.ListOrdersResponse(orders=[order_to_pb(o) for o in orders], next_page_token=token)
 
     async def GetOrder(self, request: pb.GetOrderRequest, context: Ctx) -> pb.GetOrderResponse:

@@ -417,16 +417,20 @@ class ApplyOrderEventsResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[_event_pb2.EventResult, _Mapping]]] = ...) -> None: ...
 
 class ListOrdersRequest(_message.Message):
-    __slots__ = ("user_id", "statuses", "page_size", "page_token")
+    __slots__ = ("user_id", "statuses", "page_size", "page_token", "acting_agent_id", "purpose")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ACTING_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     statuses: _containers.RepeatedScalarFieldContainer[_order_pb2.OrderStatus]
     page_size: int
     page_token: str
-    def __init__(self, user_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_order_pb2.OrderStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    acting_agent_id: str
+    purpose: str
+    def __init__(self, user_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[_order_pb2.OrderStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., acting_agent_id: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
 
 class ListOrdersResponse(_message.Message):
     __slots__ = ("orders", "next_page_token")

@@ -319,10 +319,13 @@ class ProfileServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListOrders(self, request, context):
-        """Lists a user's orders, newest first.
+        """Lists a user's orders, newest first. The agent console names the agent
+        it acts for and its purpose; the access is logged with both.
 
         Errors: INVALID_ARGUMENT ("user_id" REQUIRED; "page_size" over 100;
-        "page_token" INVALID_PAGE_TOKEN).
+        "page_token" INVALID_PAGE_TOKEN; "acting_agent_id" REQUIRED from the
+        console, NOT_ALLOWED_FOR_CALLER from any other caller; "purpose"
+        UNKNOWN_PURPOSE from the console: only "console.view_orders").
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

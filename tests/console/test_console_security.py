@@ -1,0 +1,116 @@
+"""The console's security over HTTP against the real mesh: nothing without sign-in, CSRF refused, customer
+HTML shown as text, no clear value ever sent to an agent without the reveal permission, one winner when two
+agents take the same conversation, oversize replies refused."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+
+import pytest
+import requests
+
+from tests.console.conftest import AGENTS, AgentBrowser, ConsoleMesh, Customer, signed_in
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+PHONE = "+1 415 555 0134"
+PHONE_DIGITS = re.compile(r"415\D{0,3}555\D{0,3}0134")
+
+
+def test_nothing_without_sign_in(console_mesh: ConsoleMesh) -> None:
+    anonymous = AgentBrowser(console_mesh.url)
+    page = anonymous.get("/queue", allow_redirects=False)
+    assert page.status_code == 303 and page.headers["Location"].startswith("/login?next=")
+    for path in ("/queue/rows", "/events", "/handoffs/h-1/transcript"):
+        refused = anonymous.get(path, allow_redirects=False)
+        assert refused.status_code == 401, path
+        assert refused.json()["error"] == "unauthenticated"
+    for path in ("/handoffs/h-1/take", "/handoffs/h-1/reply", "/handoffs/h-1/reveal", "/handoffs/h-1/close"):
+        assert anonymous.post(path, text="hi").status_code == 401, path
+    # A forged or tampered cookie is no session.
+    anonymous.http.cookies.set("shopmesh_console", "eyJhIjoiYWRhIn0.forged")
+    assert anonymous.get("/queue", allow_redirects=False).status_code == 303
+    wrong = AgentBrowser(console_mesh.url).sign_in("ada", "not-her-password")
+    assert wrong.status_code == 401 and "Wrong agent ID or password" in wrong.text
+    login = AgentBrowser(console_mesh.url).get("/login")
+    assert login.headers["Cache-Control"] == "no-store"
+    assert "script-src 'self'" in login.headers["Content-Security-Policy"]
+
+
+def test_csrf_is_required(console_mesh: ConsoleMesh, customer: Customer) -> None:
+    handoff_id = customer.hand_off("I want to talk to a real person")
+    ada = signed_in(console_mesh, "ada")
+    no_token = ada.http.post(f"{ada.url}/handoffs/{handoff_id}/take", data={}, allow_redirects=False, timeout=10)
+    assert no_token.status_code == 403 and "form has expired" in no_token.text
+    wrong = ada.http.post(f"{ada.url}/handoffs/{handoff_id}/take", data={"csrf": "x" * 32}, allow_redirects=False,
+                          timeout=10)
+    assert wrong.status_code == 403
+    foreign = ada.http.post(f"{ada.url}/handoffs/{handoff_id}/take", data={"csrf": ada.csrf}, timeout=10,
+                            allow_redirects=False, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    # The sign-in form has its own token: a cross-site sign-in post is refused.
+    stranger = requests.post(f"{console_mesh.url}/login", data={"agent_id": "ada", "password": AGENTS["ada"][1]},
+                             timeout=10, allow_redirects=False)
+    assert stranger.status_code == 403
+    taken = ada.post(f"/handoffs/{handoff_id}/take")
+    assert taken.status_code == 303  # the real token works
+
+
+def test_customer_html_is_shown_as_text(console_mesh: ConsoleMesh, customer: Customer) -> None:
+    handoff_id = customer.hand_off('I want a human <script>window.__pwned=1</script><img src=x onerror="alert(1)">')
+    ada = signed_in(console_mesh, "ada")
+    for path in ("/queue", "/queue/rows", f"/handoffs/{handoff_id}", f"/handoffs/{handoff_id}/transcript"):
+        page = ada.get(path)
+        assert page.status_code == 200, path
+        assert "<script>window.__pwned" not in page.text and "<img src=x" not in page.text, path
+    view = ada.get(f"/handoffs/{handoff_id}").text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in view
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in view
+
+
+def test_no_clear_value_for_an_agent_without_reveal(console_mesh: ConsoleMesh, customer: Customer) -> None:
+    handoff_id = customer.hand_off(f"Please have a person call me at {PHONE}")
+    bo = signed_in(console_mesh, "bo")
+    assert bo.post(f"/handoffs/{handoff_id}/take").status_code == 303
+    for path in (f"/handoffs/{handoff_id}", f"/handoffs/{handoff_id}/transcript", "/queue", "/queue/rows"):
+        page = bo.get(path)
+        assert page.status_code == 200 and not PHONE_DIGITS.search(page.text), path
+    view = bo.get(f"/handoffs/{handoff_id}").text
+    assert 'class="reveal"' not in view and "may not reveal" in view
+    assert 'class="pii"' in view  # the masked value is there, marked as such
+    refused = bo.post(f"/handoffs/{handoff_id}/reveal", sequence="1", span="0", reason="contact_customer")
+    assert refused.status_code == 403 and not PHONE_DIGITS.search(refused.text)
+    assert refused.json()["error"] == "reveal_not_permitted"
+    # Ada may reveal, but not in a conversation Bo holds.
+    ada = signed_in(console_mesh, "ada")
+    other = ada.post(f"/handoffs/{handoff_id}/reveal", sequence="1", span="0", reason="contact_customer")
+    assert other.status_code == 409 and not PHONE_DIGITS.search(other.text)
+    entries = console_mesh.audit(customer.user_id)
+    assert not [e for e in entries if e.caller == "console" and e.purpose.startswith("console.reveal")]
+
+
+def test_one_agent_wins_a_simultaneous_take(console_mesh: ConsoleMesh, customer: Customer) -> None:
+    handoff_id = customer.hand_off("I want to talk to a real person")
+    ada, bo = signed_in(console_mesh, "ada"), signed_in(console_mesh, "bo")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda agent: agent.post(f"/handoffs/{handoff_id}/take"), (ada, bo)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [303, 409], codes
+    loser = next(a for a in answers if a.status_code == 409)
+    assert "took this conversation first" in loser.text
+    winner = ada if answers[0].status_code == 303 else bo
+    assert winner.post(f"/handoffs/{handoff_id}/take").status_code == 303  # taking it again is fine
+
+
+def test_oversize_and_empty_replies_are_refused(console_mesh: ConsoleMesh, customer: Customer) -> None:
+    handoff_id = customer.hand_off("I want to talk to a real person")
+    ada = signed_in(console_mesh, "ada")
+    assert ada.post(f"/handoffs/{handoff_id}/take").status_code == 303
+    too_long = ada.post(f"/handoffs/{handoff_id}/reply", text="a" * 4001)
+    assert too_long.status_code == 413 and "longer than 4000" in too_long.text
+    huge = ada.post(f"/handoffs/{handoff_id}/reply", text="a" * 100_000)
+    assert huge.status_code == 413
+    assert ada.post(f"/handoffs/{handoff_id}/reply", text="   ").status_code == 400
+    sent = ada.post(f"/handoffs/{handoff_id}/reply", text="Hello, this is Ada.")
+    assert sent.status_code == 303
+    assert customer.wait_for("agent_message").agent_message.text == "Hello, this is Ada."
