@@ -24,6 +24,7 @@ from shopmesh.data.order_history import fold_orders
 from shopmesh.data.orders import simulate_orders
 from shopmesh.data.purchases import movielens_purchases
 from shopmesh.demo_app import show_app
+from shopmesh.demo_console import show_console
 from shopmesh.demo_privacy import show_privacy
 from shopmesh.mesh import Supervisor, available_services
 
@@ -94,6 +95,11 @@ def show_mesh(say: Say, home: Path) -> int:
         return 0
     if any(s.name == "profile" for s in services):
         load_shop(say)
+    password_file = None
+    if any(s.name == "console" for s in services):
+        from services.console.accounts import ensure_demo_agent
+
+        password_file = ensure_demo_agent(home / "console" / "accounts.yaml")
     supervisor = Supervisor(services, home)
     try:
         # A fresh home trains the ranker's and support's small models at their first start: minutes, not seconds.
@@ -105,6 +111,11 @@ def show_mesh(say: Say, home: Path) -> int:
         if gateway is not None:
             say("== the app: feed, search and support through the gateway ==")
             show_app(say, home / "certs", gateway.port, DEMO_IDENTITY)
+        console = next((s for s in supervisor.running if s.name == "console"), None)
+        if gateway is not None and console is not None and password_file is not None:
+            say("== the agents' console: a hand-off taken over by a person ==")
+            show_console(say, home / "certs", gateway.port, console.port, identity=DEMO_IDENTITY,
+                         password_file=password_file)
         vault = next((s for s in supervisor.running if s.name == "vault"), None)
         if vault is not None:
             say("== privacy: the vault ==")

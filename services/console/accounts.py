@@ -134,6 +134,11 @@ class Accounts:
         self._accounts = parse_accounts(yaml.safe_load(self.path.read_text()) or {})
         self._stamp = stamp
 
+    def ids(self) -> list[str]:
+        """The agent ids in the file now."""
+        self.reload()
+        return list(self._accounts)
+
     def get(self, agent_id: str) -> Agent | None:
         """The agent of an id, as the file says now (None: removed)."""
         self.reload()
@@ -171,3 +176,23 @@ def _hasher_verify(password_hash: str, password: str) -> bool:
         return bool(_hasher.verify(password_hash, password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+DEMO_AGENT = "demo"
+
+
+def ensure_demo_agent(accounts_file: Path) -> Path | None:
+    """For local runs: when no accounts file exists, creates one with agent `demo` (may reveal) and a random
+    password written beside it (mode 0600); returns that password file, or None when accounts already exist."""
+    import secrets
+
+    password_file = accounts_file.with_name("demo-agent-password")
+    if accounts_file.exists():
+        return password_file if password_file.exists() else None
+    password = secrets.token_urlsafe(12)
+    accounts_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(password_file, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password + "\n")
+    add_agent(accounts_file, DEMO_AGENT, "Demo Agent", password, ["reveal"])
+    return password_file

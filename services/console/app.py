@@ -48,7 +48,7 @@ class ConsoleApp:
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
         await self.host.set_ready(True)
-        _log.info("console.started", port=self.port, agents=len(self.accounts._accounts))
+        _log.info("console.started", port=self.port, agents=len(self.accounts.ids()))
 
     async def stop(self) -> None:
         await self.host.health.enter_graceful_shutdown()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from shopmesh.cli import (
     certs_cmd,
+    console_cmd,
     data_cmd,
     demo_cmd,
     eval_cmd,
@@ -30,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopmesh", description="Run and operate the shopmesh mesh.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (mesh_cmd, certs_cmd, data_cmd, features_cmd, demo_cmd, models_cmd, vault_cmd, support_cmd,
-                   eval_cmd, train_cmd, token_cmd, ranking_cmd, k8s_cmd, retrain_cmd, experiments_cmd):
+                   eval_cmd, train_cmd, token_cmd, ranking_cmd, k8s_cmd, retrain_cmd, experiments_cmd,
+                   console_cmd):
         module.add_parser(subparsers)
     return parser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 from pathlib import Path
@@ -66,6 +67,17 @@ def print_log_summary(supervisor: Supervisor) -> None:
             print(f"      error: {error}")
 
 
+def _console_login() -> str:
+    """How to sign in to the local console: a `demo` agent is created on first start (see ensure_demo_agent)."""
+    from services.console.accounts import DEMO_AGENT, ensure_demo_agent
+
+    accounts = Path(os.environ.get("SHOPMESH_CONSOLE_ACCOUNTS_FILE") or paths.home() / "console" / "accounts.yaml")
+    password_file = ensure_demo_agent(accounts)
+    if password_file is None:
+        return f"(agents in {accounts}; add one with `shopmesh console add-agent`)"
+    return f"(agent `{DEMO_AGENT}`, password in {password_file})"
+
+
 def run_up(args: argparse.Namespace) -> int:
     """Starts the mesh, prints where it is, and supervises it until Ctrl-C/SIGTERM."""
     services = _select(args)
@@ -77,11 +89,15 @@ def run_up(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(f"starting {len(services)} service(s): {', '.join(spec.name for spec in services)}", flush=True)
+        console_login = _console_login() if any(spec.name == "console" for spec in services) else ""
         supervisor.start(timeout_s=args.timeout)
         print_table(supervisor)
         gateway = next((s for s in supervisor.running if s.name == "gateway"), None)
         if gateway is not None:
             print(f"gateway: 127.0.0.1:{gateway.port} (mTLS={'off' if args.plaintext else 'on'})")
+        console = next((s for s in supervisor.running if s.name == "console"), None)
+        if console is not None:
+            print(f"agents' console: http://127.0.0.1:{console.port}/ {console_login}")
         print_log_summary(supervisor)
         print("mesh is up; Ctrl-C stops it", flush=True)
         while not stop.wait(1.0):

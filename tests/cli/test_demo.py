@@ -42,3 +42,11 @@ def test_demo_walks_through_data_mesh_and_privacy(tmp_path: Path) -> None:
     support = next(line for line in lines if line.startswith("support, asked"))
     assert "intent return." in support or "intent returns." in support, support
     assert any(line.startswith("  answer: ") and len(line) > 20 for line in lines)
+    # The agents' console: the hand-off taken over, replied to, revealed (audited) and closed.
+    assert "== the agents' console: a hand-off taken over by a person ==" in lines
+    assert any(line.startswith("agent `demo` signed in to http://127.0.0.1:") and line.endswith("lists it: True")
+               for line in lines), lines
+    assert "  the customer's app received: \"Hi, this is the demo agent. I'll call you now.\"" in lines
+    revealed = next(line for line in lines if "the phone number shows masked" in line)
+    assert "415 555 0100" not in revealed and "audited by the vault" in revealed
+    assert "  closed as resolved; the customer's conversation ended (agent_closed)" in lines
