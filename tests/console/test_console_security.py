@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import re
+import time
 
 import pytest
 import requests
 
+from services.console.sessions import Sessions, load_secret
 from tests.console.conftest import AGENTS, AgentBrowser, ConsoleMesh, Customer, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -114,3 +116,21 @@ def test_oversize_and_empty_replies_are_refused(console_mesh: ConsoleMesh, custo
     sent = ada.post(f"/handoffs/{handoff_id}/reply", text="Hello, this is Ada.")
     assert sent.status_code == 303
     assert customer.wait_for("agent_message").agent_message.text == "Hello, this is Ada."
+
+
+def test_an_expired_session_signs_in_again(console_mesh: ConsoleMesh) -> None:
+    key = load_secret(console_mesh.supervisor.home / "console" / "session.key", create=False)
+    sessions = Sessions(key, idle_s=1800, max_s=12 * 3600)
+    stale = sessions.new("ada", now=time.time() - 3600)  # an hour idle: past the 30 min limit
+    agent = AgentBrowser(console_mesh.url)
+    agent.http.cookies.set("shopmesh_console", sessions.encode(stale))
+    page = agent.get("/queue", allow_redirects=False)
+    assert page.status_code == 303 and "expired=1" in page.headers["Location"]
+    assert "Your session has ended" in agent.get(page.headers["Location"]).text
+    assert agent.get("/queue/rows", allow_redirects=False).status_code == 401
+    fresh = sessions.new("ada")  # the same key, in time: accepted (so the stale one failed on time alone)
+    agent.http.cookies.set("shopmesh_console", sessions.encode(fresh))
+    assert agent.get("/queue", allow_redirects=False).status_code == 200
+    ada = signed_in(console_mesh, "ada")
+    signed_out = ada.post("/logout")
+    assert signed_out.status_code == 303 and ada.get("/queue", allow_redirects=False).status_code == 303

@@ -134,7 +134,7 @@ class Running:
 def stubs_for(certs: Path, port: int) -> tuple[dict[str, pb_grpc.ProfileServiceStub], list[ChannelFactory]]:
     """One stub per client identity to a profile server on 127.0.0.1:port."""
     stubs, factories = {}, []
-    for identity in ("gateway", "loader", "trainer", "support", "orders"):
+    for identity in ("gateway", "loader", "trainer", "support", "orders", "console"):
         factory = ChannelFactory(TlsFiles.in_dir(certs, identity))
         factories.append(factory)
         stubs[identity] = pb_grpc.ProfileServiceStub(

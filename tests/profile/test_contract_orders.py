@@ -14,6 +14,7 @@ from services.profile.orders import OrderEventIn
 from shopmesh.common.v1 import event_pb2, order_pb2
 from shopmesh.data.fetch import fetch_datasets
 from shopmesh.profile.v1 import profile_service_pb2 as pb
+from tests.grpc_errors import field_violations
 from tests.profile.conftest import Running
 
 ACCEPTED, DUPLICATE, REJECTED = (event_pb2.EVENT_RESULT_STATUS_ACCEPTED, event_pb2.EVENT_RESULT_STATUS_DUPLICATE,
@@ -162,3 +163,23 @@ async def test_cancellation_and_address_requests_go_to_the_outbox(profile: Runni
                                                      order_pb2.ORDER_EVENT_TYPE_ADDRESS_CHANGE_REQUESTED]
     deleted = await stub.DeleteUser(pb.DeleteUserRequest(user_id="u1"), timeout=5)
     assert deleted.deleted_order_count == 2 and deleted.deleted_outbox_entry_count == 2
+
+
+async def test_the_console_names_the_agent_and_purpose_and_no_one_else_may(profile: Running) -> None:
+    await profile.stub("orders").ApplyOrderEvents(pb.ApplyOrderEventsRequest(events=[placed("A20077", "u7",
+                                                                                           890_000_000)]), timeout=5)
+    console = profile.stub("console")
+    listed = await console.ListOrders(pb.ListOrdersRequest(user_id="u7", acting_agent_id="ada",
+                                                           purpose="console.view_orders"), timeout=5)
+    assert [o.order_id for o in listed.orders] == ["A20077"]
+    for request, field in ((pb.ListOrdersRequest(user_id="u7", purpose="console.view_orders"), "acting_agent_id"),
+                           (pb.ListOrdersRequest(user_id="u7", acting_agent_id="ada", purpose="console.anything"),
+                            "purpose")):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await console.ListOrders(request, timeout=5)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field in field_violations(refused.value)
+    with pytest.raises(grpc.aio.AioRpcError) as pretending:
+        await profile.stub("support").ListOrders(pb.ListOrdersRequest(user_id="u7", acting_agent_id="ada"), timeout=5)
+    assert pretending.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "acting_agent_id" in field_violations(pretending.value)
