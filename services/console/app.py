@@ -34,7 +34,9 @@ class ConsoleApp:
         sessions = Sessions(load_secret(settings.session_secret_file, create=settings.create_session_secret),
                             idle_s=settings.session_idle_seconds, max_s=settings.session_max_seconds)
         self.web = ConsoleWeb(self.desk, self.accounts, sessions, cookie_secure=settings.cookie_secure,
-                              max_request_bytes=settings.max_request_bytes, registry=self.host.metrics.registry)
+                              max_request_bytes=settings.max_request_bytes, registry=self.host.metrics.registry,
+                              auth_proxy_header=settings.auth_proxy_header,
+                              auth_proxy_networks=settings.auth_proxy_networks)
         self._runner: web.AppRunner | None = None
         self.port = 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -42,5 +42,18 @@ class ConsoleSettings(ServiceSettings):
     max_request_bytes: int = Field(64 * 1024, gt=0, description="Largest HTTP request body.")
     login_failures_before_lock: int = Field(5, ge=1, description="Failed sign-ins of one account before it locks.")
     login_lock_seconds: int = Field(300, gt=0, description="How long a locked account refuses sign-ins.")
+    auth_proxy_header: str = Field(
+        "", description="OIDC hook: the request header in which a trusted authenticating proxy (e.g. oauth2-proxy "
+        "in front of the console) names the signed-in agent, e.g. X-Auth-Request-Preferred-Username. The name must "
+        "be an agent id of the accounts file, which still holds the permissions. Empty: local sign-in only.")
+    auth_proxy_networks: list[str] = Field(
+        default_factory=list, description="Client networks (CIDR) of that proxy; the header from anywhere else is "
+        "ignored. Required when auth_proxy_header is set.")
     peer_timeout_ms: int = Field(3000, gt=0, description="Deadline of one support, profile or vault call.")
     recent_orders: int = Field(5, ge=0, le=20, description="Orders shown beside a conversation.")
+
+    @model_validator(mode="after")
+    def _proxy_needs_networks(self) -> ConsoleSettings:
+        if self.auth_proxy_header and not self.auth_proxy_networks:
+            raise ValueError("SHOPMESH_CONSOLE_AUTH_PROXY_NETWORKS is required with SHOPMESH_CONSOLE_AUTH_PROXY_HEADER")
+        return self

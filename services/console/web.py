@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import ipaddress
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -71,10 +72,13 @@ class ConsoleWeb:
         cookie_secure: mark cookies Secure.
         max_request_bytes: largest request body (413 beyond).
         registry: Prometheus registry for the request counter.
+        auth_proxy_header / auth_proxy_networks: the OIDC hook (see docs/console.md): a request from one of
+            these networks carrying this header is signed in as the agent it names.
     """
 
     def __init__(self, desk: Desk, accounts: Accounts, sessions: Sessions, *, cookie_secure: bool = True,
-                 max_request_bytes: int = 64 * 1024, registry: CollectorRegistry | None = None):
+                 max_request_bytes: int = 64 * 1024, registry: CollectorRegistry | None = None,
+                 auth_proxy_header: str = "", auth_proxy_networks: Iterable[str] = ()):
         self.desk = desk
         self.accounts = accounts
         self.sessions = sessions
@@ -85,6 +89,8 @@ class ConsoleWeb:
         self.requests = Counter("console_http_requests_total", "Console HTTP requests, by route and status.",
                                 ["route", "status"], registry=registry or CollectorRegistry())
         self.streams: set[web.StreamResponse] = set()
+        self.auth_proxy_header = auth_proxy_header
+        self.auth_proxy_networks = [ipaddress.ip_network(n, strict=False) for n in auth_proxy_networks]
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.max_request_bytes, middlewares=[self._middleware])
@@ -118,7 +124,7 @@ class ConsoleWeb:
         request["t"] = t
         try:
             if not _public(request.path):
-                session = self.sessions.decode(request.cookies.get(SESSION_COOKIE))
+                session = self.sessions.decode(request.cookies.get(SESSION_COOKIE)) or self._proxy_session(request)
                 agent = self.accounts.get(session.agent_id) if session else None
                 if session is None or agent is None:
                     response: web.StreamResponse = self._unauthenticated(request, t)
@@ -149,6 +155,23 @@ class ConsoleWeb:
                 self._set_cookie(response, LANG_COOKIE, request.query["lang"], 365 * 86400)
         self.requests.labels(route, str(response.status)).inc()
         return response
+
+    def _proxy_session(self, request: web.Request) -> Session | None:
+        """A new session for the agent a trusted authenticating proxy names (the OIDC hook), else None."""
+        if not self.auth_proxy_header or not request.remote:
+            return None
+        name = request.headers.get(self.auth_proxy_header, "").strip().lower()
+        try:
+            remote = ipaddress.ip_address(request.remote)
+        except ValueError:
+            return None
+        if not name or not any(remote in network for network in self.auth_proxy_networks):
+            return None
+        if self.accounts.get(name) is None:
+            _log.info("console.proxy_agent_unknown")
+            return None
+        _log.info("console.signed_in", agent_id=name, via="proxy")
+        return self.sessions.new(name)
 
     async def _csrf_ok(self, request: web.Request, session: Session) -> bool:
         token = request.headers.get("X-CSRF-Token")

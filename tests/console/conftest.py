@@ -31,6 +31,8 @@ from tests.gateway.helpers import GatewayClient
 
 AGENTS = {"ada": ("Ada", "ada-correct-horse-7", ["reveal"]), "bo": ("Bo", "bo-battery-staple-9", [])}
 """Test accounts: id → (display name, password, permissions). Ada may reveal values, Bo may not."""
+PROXY_HEADER = "X-Auth-Request-Preferred-Username"
+"""The OIDC hook's header, trusted from 127.0.0.1 in the test mesh (as from an oauth2-proxy sidecar)."""
 
 
 @dataclass
@@ -79,7 +81,8 @@ def console_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleMe
         add_agent(accounts, agent_id, name, password, permissions)
     load_shop(home)
     supervisor = Supervisor(available_services(), home, extra_env=mesh_env(
-        home, SHOPMESH_CONSOLE_ACCOUNTS_FILE=str(accounts)))
+        home, SHOPMESH_CONSOLE_ACCOUNTS_FILE=str(accounts), SHOPMESH_CONSOLE_AUTH_PROXY_HEADER=PROXY_HEADER,
+        SHOPMESH_CONSOLE_AUTH_PROXY_NETWORKS='["127.0.0.1/32"]'))
     try:
         supervisor.start(timeout_s=300)
         console = next(s for s in supervisor.running if s.name == "console")

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from services.console.sessions import Sessions, load_secret
-from tests.console.conftest import AGENTS, AgentBrowser, ConsoleMesh, Customer, signed_in
+from tests.console.conftest import AGENTS, PROXY_HEADER, AgentBrowser, ConsoleMesh, Customer, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 PHONE = "+1 415 555 0134"
@@ -134,3 +134,14 @@ def test_an_expired_session_signs_in_again(console_mesh: ConsoleMesh) -> None:
     ada = signed_in(console_mesh, "ada")
     signed_out = ada.post("/logout")
     assert signed_out.status_code == 303 and ada.get("/queue", allow_redirects=False).status_code == 303
+
+
+def test_an_authenticating_proxy_names_the_agent(console_mesh: ConsoleMesh) -> None:
+    """The OIDC hook: a trusted proxy's header signs in a known agent, whose permissions still come from the
+    accounts file; an unknown name is no session."""
+    proxied = AgentBrowser(console_mesh.url)
+    page = proxied.get("/queue", allow_redirects=False, headers={PROXY_HEADER: "bo"})
+    assert page.status_code == 200 and "Signed in as Bo" in page.text
+    assert proxied.get("/queue", allow_redirects=False).status_code == 200  # the session cookie it was given
+    stranger = AgentBrowser(console_mesh.url).get("/queue", allow_redirects=False, headers={PROXY_HEADER: "eve"})
+    assert stranger.status_code == 303
