@@ -90,6 +90,11 @@ not turn a default `true` off; this assigns whatever the component says, recursi
 {{- default (printf "%s-%s" (include "shopmesh.fullname" .root) (index $defaults .secret)) $configured.existingSecret -}}
 {{- end -}}
 
+{{/* Secret with a component's session-signing key (`sessionSecret`, the console): root, name, c. */}}
+{{- define "shopmesh.sessionSecretName" -}}
+{{- default (include "shopmesh.componentName" (dict "root" .root "name" (printf "%s-session" .name))) .c.sessionSecret.existingSecret -}}
+{{- end -}}
+
 {{/* Secret of a datastore's DSNs/URLs: root, store (postgresql | redis). */}}
 {{- define "shopmesh.datastoreSecret" -}}
 {{- $cfg := index .root.Values .store -}}

@@ -1,5 +1,6 @@
 {{/*
-A component's NetworkPolicy. Ingress: the gRPC port only from the components that declare it in dependsOn
+A component's NetworkPolicy. Ingress: the main port (named by its protocol: grpc, or http for the console)
+only from the components that declare it in dependsOn
 (the gateway, public, from networkPolicy.gatewayFrom or anywhere), the health port from the nodes, the
 metrics port from the scrapers. Egress: DNS, each dependency's gRPC port, its datastores. Arguments: root,
 name, c.
@@ -19,13 +20,13 @@ spec:
   ingress:
     {{- if $c.public }}
     - ports:
-        - {port: grpc, protocol: TCP}
+        - {port: {{ $c.protocol }}, protocol: TCP}
       {{- with $np.gatewayFrom }}
       from: {{- toYaml . | nindent 8 }}
       {{- end }}
     {{- else if $callers }}
     - ports:
-        - {port: grpc, protocol: TCP}
+        - {port: {{ $c.protocol }}, protocol: TCP}
       from:
         {{- range $callers }}
         - podSelector:

@@ -27,6 +27,14 @@ them for the local mesh.
 {{- $_ := set $settings .env (ternary (printf "%s/%s" .path (default "" .key)) .path (not (empty .key))) -}}
 {{- end -}}
 {{- end -}}
+{{- if $c.sessionSecret -}}
+{{- /* One key from a Secret shared by every replica: a replica must never create its own. */ -}}
+{{- $_ := set $settings "SESSION_SECRET_FILE" "/var/run/secrets/shopmesh/session/session.key" -}}
+{{- $_ := set $settings "CREATE_SESSION_SECRET" "false" -}}
+{{- end -}}
+{{- if and $c.accounts $c.accounts.existingSecret -}}
+{{- $_ := set $settings "ACCOUNTS_FILE" "/var/run/secrets/shopmesh/accounts/accounts.yaml" -}}
+{{- end -}}
 {{- if $c.models -}}
 {{- $_ := set $settings "MODELS_DIR" $root.Values.modelRepository.mountPath -}}
 {{- end -}}
@@ -100,6 +108,23 @@ them for the local mesh.
       - {key: {{ $m.key }}, path: {{ $m.key }}}
     {{- end }}
 {{- end }}
+{{- if $c.sessionSecret }}
+- name: session
+  secret:
+    secretName: {{ include "shopmesh.sessionSecretName" . }}
+    defaultMode: 0440
+    items:
+      - {key: session.key, path: session.key}
+{{- end }}
+{{- if and $c.accounts $c.accounts.existingSecret }}
+{{- /* The folder, not a subPath: kubelet swaps the files in place, and the console re-reads a changed file. */}}
+- name: accounts
+  secret:
+    secretName: {{ $c.accounts.existingSecret }}
+    defaultMode: 0440
+    items:
+      - {key: accounts.yaml, path: accounts.yaml}
+{{- end }}
 {{- if $c.models }}
 {{ include "shopmesh.models.volume" $root }}
 {{- end }}
@@ -123,6 +148,12 @@ them for the local mesh.
 - {name: user-context, mountPath: /var/run/secrets/shopmesh/user-context, readOnly: true}
 {{- range $i, $m := $c.mounts }}
 - {name: {{ printf "mount-%d" $i }}, mountPath: {{ $m.path }}, readOnly: true}
+{{- end }}
+{{- if $c.sessionSecret }}
+- {name: session, mountPath: /var/run/secrets/shopmesh/session, readOnly: true}
+{{- end }}
+{{- if and $c.accounts $c.accounts.existingSecret }}
+- {name: accounts, mountPath: /var/run/secrets/shopmesh/accounts, readOnly: true}
 {{- end }}
 {{- if $c.models }}
 {{ include "shopmesh.models.mount" (dict "root" $root "writable" false) }}

@@ -22,6 +22,9 @@ metadata:
   annotations: {{- toYaml . | nindent 4 }}
   {{- end }}
 spec:
+  {{- if and (eq $c.kind "triton") (ne $c.protocol "grpc") }}
+  {{- fail (printf "components.%s.protocol: Triton's main port is gRPC (its HTTP port is the health port)" .name) }}
+  {{- end }}
   {{- if $svc.headless }}
   # Headless: DNS answers every ready pod, and the kit's dns:/// channels balance calls over them with
   # round_robin (a ClusterIP would pin each long-lived HTTP/2 connection to one pod).
@@ -31,7 +34,8 @@ spec:
   {{- end }}
   selector: {{- include "shopmesh.selectorLabels" . | nindent 4 }}
   ports:
-    - {name: grpc, port: {{ $c.ports.grpc }}, targetPort: grpc, protocol: TCP, appProtocol: grpc}
+    {{- /* The main port (ports.grpc) speaks $c.protocol: grpc for the mesh services, http for the console. */}}
+    - {name: {{ $c.protocol }}, port: {{ $c.ports.grpc }}, targetPort: {{ $c.protocol }}, protocol: TCP, appProtocol: {{ $c.protocol }}}
     {{- if eq $c.kind "triton" }}
     - {name: http, port: {{ $c.ports.health }}, targetPort: http, protocol: TCP, appProtocol: http}
     {{- else }}
@@ -102,7 +106,7 @@ topologySpreadConstraints:
   imagePullPolicy: {{ .root.Values.image.pullPolicy }}
   command: [python, -m, {{ required (printf "components.%s.module is required" .name) $c.module }}]
   ports:
-    - {name: grpc, containerPort: {{ $c.ports.grpc }}, protocol: TCP}
+    - {name: {{ $c.protocol }}, containerPort: {{ $c.ports.grpc }}, protocol: TCP}
     - {name: health, containerPort: {{ $c.ports.health }}, protocol: TCP}
     - {name: metrics, containerPort: {{ $c.ports.metrics }}, protocol: TCP}
   env: {{- include "shopmesh.python.env" . | nindent 4 }}
