@@ -99,13 +99,14 @@ def test_python_services_probe_natively_over_grpc_on_the_health_port(render: Ren
                 assert container[probe]["httpGet"]["path"].startswith("/v2/health/"), name
             else:
                 assert container[probe]["grpc"] == {"port": ports["health"]}, name
-                assert ports["health"] != ports["grpc"]
+                assert ports["health"] != container["ports"][0]["containerPort"], name
 
 
 @pytest.mark.parametrize("values", RENDERINGS)
 def test_every_component_has_its_objects(render: Render, chart_values: dict[str, Any],
                                          values: tuple[Path, ...]) -> None:
-    """Each enabled component: Deployment, Service (named grpc port), ServiceAccount, PDB; an HPA exactly
+    """Each enabled component: Deployment, Service (main port named by its protocol: grpc, the console's http),
+    ServiceAccount, PDB; an HPA exactly
     when autoscaling is on (and then no fixed replicas); a NetworkPolicy exactly when policies are on."""
     effective = chart_values
     for file in values:
@@ -122,8 +123,10 @@ def test_every_component_has_its_objects(render: Render, chart_values: dict[str,
         assert ("replicas" in deployment["spec"]) == (name not in autoscaled), name
     for name, service in of_kind(objects, "Service").items():
         if name in components:
-            assert service["spec"]["ports"][0]["name"] == "grpc", name
-            assert service["spec"]["ports"][0]["appProtocol"] == "grpc", name
+            protocol = {**effective["default"], **effective["components"][name]}["protocol"]
+            assert protocol == ("http" if name == "console" else "grpc"), name
+            assert service["spec"]["ports"][0]["name"] == protocol, name
+            assert service["spec"]["ports"][0]["appProtocol"] == protocol, name
     policies = sorted(n for n in of_kind(objects, "NetworkPolicy") if n in components)
     assert policies == (components if effective["networkPolicy"]["enabled"] else [])
 
@@ -138,9 +141,10 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def test_headless_services_where_clients_round_robin(render: Render) -> None:
     """Mesh services are headless (the kit's dns:/// channels balance with round_robin over pod IPs); the
-    gateway (one address for the BFF) and Triton (tritonclient pins one connection) get a ClusterIP."""
+    gateway (one address for the BFF), Triton (tritonclient pins one connection) and the console (an ingress or
+    load balancer in front) get a ClusterIP."""
     for name, service in of_kind(render(), "Service").items():
-        if name in ("gateway", "triton"):
+        if name in ("gateway", "triton", "console"):
             assert service["spec"].get("clusterIP") != "None", name
         else:
             assert service["spec"]["clusterIP"] == "None", name
@@ -274,8 +278,9 @@ def test_egress_is_dns_dependencies_and_datastores_only(render: Render, chart_va
 
 
 def test_no_secret_material_by_default(render: Render) -> None:
-    """The default install renders no Secret: it names Secrets you create (or cert-manager issues)."""
-    assert [o for o in render() if o["kind"] == "Secret"] == []
+    """The default install renders one Secret, the console's random session key (kept across upgrades); every
+    other Secret is one you create (or cert-manager issues) and the chart only names."""
+    assert [o["metadata"]["name"] for o in render() if o["kind"] == "Secret"] == [full_name("console-session")]
     rendered = "\n".join(yaml.safe_dump(o) for o in render())
     assert "PRIVATE KEY" not in rendered and "password" not in rendered.lower()
 
@@ -339,7 +344,8 @@ def secret_refs(objects: list[Manifest]) -> set[tuple[str, str]]:
 
 def test_external_datastores_come_from_your_secrets(render: Render) -> None:
     objects = render(REPO_ROOT / "charts/shopmesh/ci/datastores-external.yaml")
-    assert not [o for o in objects if o["kind"] in ("StatefulSet", "Secret")]
+    assert not [o for o in objects if o["kind"] == "StatefulSet"]
+    assert [o["metadata"]["name"] for o in objects if o["kind"] == "Secret"] == [full_name("console-session")]
     assert secret_refs(objects) == {("shop-postgresql-dsns", "profile"), ("shop-postgresql-dsns", "vault"),
                                     ("shop-postgresql-dsns", "vault_keystore"), ("shop-redis-urls", "gateway"),
                                     ("shop-redis-urls", "profile"), ("shop-redis-urls", "support")}
@@ -349,7 +355,7 @@ def test_in_cluster_datastores_serve_every_key_components_read(render: Render) -
     """The generated Secrets hold a DSN/URL for exactly the keys the services read, one database each."""
     objects = render(REPO_ROOT / "charts/shopmesh/ci/datastores-in-cluster.yaml")
     assert sorted(of_kind(objects, "StatefulSet")) == ["postgresql", "redis"]
-    secrets = of_kind(objects, "Secret")
+    secrets = {name: s for name, s in of_kind(objects, "Secret").items() if name in ("postgresql", "redis")}
     served = {(s["metadata"]["name"], key) for s in secrets.values() for key in s["stringData"] if key != "password"}
     assert served == secret_refs(objects)
     pg = secrets["postgresql"]["stringData"]
@@ -450,11 +456,12 @@ def test_extra_policy_rules_are_appended(render: Render, tmp_path: Path) -> None
 def test_packaged_chart_renders_the_same(helm: str, tmp_path: Path) -> None:
     """`helm package` keeps everything the templates read (e.g. files/helm-test.py), so the .tgz a registry
     serves renders exactly as the folder does."""
-    from tests.charts.conftest import NAMESPACE, RELEASE, template_text
+    from tests.charts.conftest import NAMESPACE, RELEASE, mask_session_key, template_text
 
     packaged = run_helm(helm, "package", str(CHART), "--destination", str(tmp_path))
     assert packaged.returncode == 0, packaged.stderr
     archive = next(tmp_path.glob("shopmesh-*.tgz"))
     result = run_helm(helm, "template", RELEASE, str(archive), "--namespace", NAMESPACE)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == template_text(helm)
+    # The console's session key is drawn anew by each rendering.
+    assert mask_session_key(result.stdout) == mask_session_key(template_text(helm))

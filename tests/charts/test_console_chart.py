@@ -4,9 +4,7 @@ the shared session-signing key, the agents' accounts, the optional Ingress and t
 from __future__ import annotations
 
 import base64
-import difflib
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,11 +13,12 @@ from kubernetes.client import ApiClient
 
 from tests.charts.conftest import (
     CHART,
-    DEFAULT_RENDERING,
     NAMESPACE,
     RELEASE,
+    SESSION_KEY_LINE,
     Manifest,
     full_name,
+    mask_session_key,
     of_kind,
     parse,
     run_helm,
@@ -33,18 +32,6 @@ Render = Callable[..., list[Manifest]]
 CONSOLE_CI = CHART / "ci" / "console.yaml"
 SESSION_DIR = "/var/run/secrets/shopmesh/session"
 ACCOUNTS_DIR = "/var/run/secrets/shopmesh/accounts"
-# The chart-made session key is random on every `helm template` (an install keeps the cluster's): the committed
-# default rendering shows this placeholder instead, so regenerating it changes nothing.
-SESSION_KEY_LINE = re.compile(r"^(  session\.key: ).*$", re.MULTILINE)
-SESSION_KEY_PLACEHOLDER = '"<64 random characters, base64: a new value on every helm template>"'
-REGENERATE = (f"$(scripts/install-helm) template {RELEASE} charts/shopmesh --namespace {NAMESPACE}"
-              f" | sed -E 's/^(  session\\.key: ).*/\\1{SESSION_KEY_PLACEHOLDER}/'"
-              " > docs/helm-default-rendering.yaml")
-
-
-def mask_session_key(rendering: str) -> str:
-    """A rendering with the chart-made session key replaced by the placeholder the committed doc shows."""
-    return SESSION_KEY_LINE.sub(lambda m: m.group(1) + SESSION_KEY_PLACEHOLDER, rendering)
 
 
 def console(objects: list[Manifest]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -261,17 +248,6 @@ def test_lint_strict_with_the_console_values(helm: str) -> None:
             args += ["--set", item]
         result = run_helm(helm, *args)
         assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_committed_default_rendering_matches_but_for_the_session_key(helm: str) -> None:
-    """docs/helm-default-rendering.yaml is the default rendering with the random session key masked."""
-    rendered = mask_session_key(template_text(helm))
-    assert SESSION_KEY_PLACEHOLDER in rendered
-    committed = DEFAULT_RENDERING.read_text() if DEFAULT_RENDERING.exists() else ""
-    if rendered != committed:
-        diff = "".join(list(difflib.unified_diff(committed.splitlines(True), rendered.splitlines(True),
-                                                 "docs/helm-default-rendering.yaml", "helm template"))[:80])
-        pytest.fail(f"the chart's default rendering changed; review it and regenerate with\n  {REGENERATE}\n{diff}")
 
 
 def test_the_mask_matches_only_the_session_key(helm: str) -> None:

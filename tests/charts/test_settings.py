@@ -119,10 +119,11 @@ def test_ports_agree_between_settings_container_and_service(render: Render, spec
     container = container_of(objects, spec.name)
     env = shopmesh_env(container, spec.name)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    main = "http" if spec.name == "console" else "grpc"  # the console's main port serves its web page
     assert (env["PORT"], env["HEALTH_PORT"], env["METRICS_PORT"]) == (
-        str(ports["grpc"]), str(ports["health"]), str(ports["metrics"]))
+        str(ports[main]), str(ports["health"]), str(ports["metrics"]))
     service = {p["name"]: p for p in of_kind(objects, "Service")[spec.name]["spec"]["ports"]}
-    assert service["grpc"]["port"] == ports["grpc"] and service["grpc"]["targetPort"] == "grpc"
+    assert service[main]["port"] == ports[main] and service[main]["targetPort"] == main
 
 
 @pytest.mark.parametrize("spec", MESH, ids=[s.name for s in MESH])
@@ -142,7 +143,7 @@ def test_settings_load_from_the_rendered_environment(render: Render, spec: Servi
     cls = settings_class(spec) or kit_settings(spec.name)
     settings = cls()  # type: ignore[call-arg]  # every field comes from the environment
     assert settings.service_name == spec.name
-    assert settings.port == next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
+    assert settings.port == next(p["containerPort"] for p in container["ports"] if p["name"] in ("grpc", "http"))
     assert settings.certs_dir == Path("/var/run/secrets/shopmesh/tls") and not settings.plaintext
     assert settings.user_context_public_keys == [Path("/var/run/secrets/shopmesh/user-context/user-context.pub")]
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
