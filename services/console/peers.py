@@ -10,8 +10,9 @@ Declared purposes (granted to caller `console` in services/vault/policy.yaml, ea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -72,6 +73,17 @@ def _as_console_error(exc: grpc.aio.AioRpcError, peer: str) -> ConsoleError:
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return ConsoleError(400, "invalid", detail=exc.details() or "")
     return ConsoleError(502, "peer_error", peer=peer)
+
+
+T = TypeVar("T")
+
+
+async def _ask(peer: str, call: Awaitable[T]) -> T:
+    """The answer of one peer call, or the ConsoleError its failure means."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        raise _as_console_error(exc, peer) from None
 
 
 def _time(ts: Timestamp) -> float | None:
@@ -158,36 +170,25 @@ class Peers:
 
     async def get_handoff(self, handoff_id: str) -> tuple[Handoff, list[Entry]]:
         """A hand-off and its redacted transcript."""
-        try:
-            got = await self.support.GetHandoff(spb.GetHandoffRequest(handoff_id=handoff_id), timeout=self.timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            raise _as_console_error(exc, "support") from None
+        got = await _ask("support", self.support.GetHandoff(spb.GetHandoffRequest(handoff_id=handoff_id),
+                                                             timeout=self.timeout_s))
         return _handoff(got.handoff), [_entry(e) for e in got.transcript]
 
     async def take(self, handoff_id: str, agent_id: str, display_name: str) -> Handoff:
-        try:
-            got = await self.support.TakeHandoff(spb.TakeHandoffRequest(
-                handoff_id=handoff_id, agent_id=agent_id, agent_display_name=display_name), timeout=self.timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            raise _as_console_error(exc, "support") from None
+        got = await _ask("support", self.support.TakeHandoff(spb.TakeHandoffRequest(
+            handoff_id=handoff_id, agent_id=agent_id, agent_display_name=display_name), timeout=self.timeout_s))
         return _handoff(got.handoff)
 
     async def reply(self, handoff_id: str, agent_id: str, text: str, client_message_id: str) -> tuple[Entry, bool]:
-        try:
-            got = await self.support.AgentReply(spb.AgentReplyRequest(
-                handoff_id=handoff_id, agent_id=agent_id, text=text, client_message_id=client_message_id),
-                timeout=self.timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            raise _as_console_error(exc, "support") from None
+        got = await _ask("support", self.support.AgentReply(spb.AgentReplyRequest(
+            handoff_id=handoff_id, agent_id=agent_id, text=text, client_message_id=client_message_id),
+            timeout=self.timeout_s))
         return _entry(got.entry), got.delivered_live
 
     async def close(self, handoff_id: str, agent_id: str, resolution: str, note: str) -> Handoff:
-        try:
-            got = await self.support.CloseHandoff(spb.CloseHandoffRequest(
-                handoff_id=handoff_id, agent_id=agent_id, resolution=RESOLUTIONS[resolution], note=note),
-                timeout=self.timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            raise _as_console_error(exc, "support") from None
+        got = await _ask("support", self.support.CloseHandoff(spb.CloseHandoffRequest(
+            handoff_id=handoff_id, agent_id=agent_id, resolution=RESOLUTIONS[resolution], note=note),
+            timeout=self.timeout_s))
         return _handoff(got.handoff)
 
     async def watch(self, agent_id: str) -> AsyncIterator[QueueEvent]:
@@ -207,12 +208,9 @@ class Peers:
         """The customer's newest orders, asked for on the agent's behalf."""
         if count == 0:
             return []
-        try:
-            got = await self.profile.ListOrders(ppb.ListOrdersRequest(
-                user_id=user_id, page_size=count, acting_agent_id=agent_id, purpose=ORDERS_PURPOSE),
-                timeout=self.timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            raise _as_console_error(exc, "profile") from None
+        got = await _ask("profile", self.profile.ListOrders(ppb.ListOrdersRequest(
+            user_id=user_id, page_size=count, acting_agent_id=agent_id, purpose=ORDERS_PURPOSE),
+            timeout=self.timeout_s))
         return [_order(o) for o in got.orders]
 
     async def detokenize(self, tokens: list[str], agent_id: str, purpose: str, clear: bool) -> list[Revealed]:
@@ -220,11 +218,8 @@ class Peers:
         if not tokens:
             return []
         disclosure = vpb.DISCLOSURE_CLEAR if clear else vpb.DISCLOSURE_MASKED
-        try:
-            got = await self.vault.Detokenize(vpb.DetokenizeRequest(
-                tokens=tokens, purpose=purpose, max_disclosure=disclosure, acting_agent_id=agent_id),
-                timeout=self.timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            raise _as_console_error(exc, "vault") from None
+        got = await _ask("vault", self.vault.Detokenize(vpb.DetokenizeRequest(
+            tokens=tokens, purpose=purpose, max_disclosure=disclosure, acting_agent_id=agent_id),
+            timeout=self.timeout_s))
         return [Revealed(v.token, v.masked_value, v.value if v.disclosure == vpb.DISCLOSURE_CLEAR else "")
                 for v in got.values]
