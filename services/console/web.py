@@ -2,7 +2,7 @@
 agent's actions. Every page escapes what it shows (Jinja2 autoescape; the script inserts values with
 textContent), every state-changing request needs the session's CSRF token, and nothing is cached.
 
-Routes (all but /login, /static and /healthz need a session; pages redirect to /login, the rest answer 401):
+Routes (all but /login and /static need a session; pages redirect to /login, the rest answer 401):
     GET  /login, POST /login, POST /logout
     GET  /queue                      the queue page;  GET /queue/rows  its rows (live refresh)
     GET  /handoffs/{id}              the conversation; GET /handoffs/{id}/transcript  its messages
@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import ipaddress
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -95,7 +96,7 @@ class ConsoleWeb:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.max_request_bytes, middlewares=[self._middleware])
         app.add_routes([
-            web.get("/", self.home), web.get("/healthz", self.healthz),
+            web.get("/", self.home),
             web.get("/login", self.login_page), web.post("/login", self.login), web.post("/logout", self.logout),
             web.get("/queue", self.queue_page), web.get("/queue/rows", self.queue_rows),
             web.get("/handoffs/{id}", self.conversation_page),
@@ -207,9 +208,6 @@ class ConsoleWeb:
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
     # -- pages -------------------------------------------------------------------------------------------------
-
-    async def healthz(self, request: web.Request) -> web.Response:
-        return web.Response(text="ok")
 
     async def home(self, request: web.Request) -> web.StreamResponse:
         return web.HTTPSeeOther("/queue")
@@ -364,12 +362,11 @@ class ConsoleWeb:
 
 
 def _json(doc: dict[str, str]) -> str:
-    import json
     return json.dumps(doc, separators=(",", ":"))
 
 
 def _public(path: str) -> bool:
-    return path in ("/login", "/healthz") or path.startswith("/static/")
+    return path == "/login" or path.startswith("/static/")
 
 
 def _is_page(path: str) -> bool:
