@@ -33,7 +33,7 @@ from services.console.accounts import Accounts, Agent
 from services.console.desk import RESOLUTIONS, REVEAL_PURPOSES, Desk
 from services.console.i18n import LANG_COOKIE, Texts, choose_language
 from services.console.sessions import LOGIN_COOKIE, LOGIN_FORM_SECONDS, SESSION_COOKIE, Session, Sessions, csrf_ok
-from services.console.views import ConsoleError
+from services.console.views import ConsoleError, QueueEvent
 from shared.logging import get_logger
 
 _log = get_logger(__name__)
@@ -322,42 +322,49 @@ class ConsoleWeb:
     # -- live events -------------------------------------------------------------------------------------------
 
     async def events(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events from support's WatchHandoffs, for as long as the session's idle limit."""
+        """Server-sent events from support's WatchHandoffs, for as long as the session's idle limit.
+
+        One pump task reads the watch into a queue; when the browser goes away (or the time is up) the task is
+        cancelled, which cancels the WatchHandoffs call, so no stream to support outlives its page.
+        """
         agent: Agent = request["agent"]
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                                "X-Accel-Buffering": "no"})
         self._set_cookie(response, SESSION_COOKIE, self.sessions.encode(request["session"]), self.sessions.max_s)
         await response.prepare(request)
         self.streams.add(response)
+        events: asyncio.Queue[QueueEvent | None] = asyncio.Queue(maxsize=256)
+
+        async def pump() -> None:
+            try:
+                async for event in self.desk.peers.watch(agent.agent_id):
+                    if event.kind not in ("snapshot", "snapshot_end"):
+                        await events.put(event)
+            except ConsoleError:
+                pass
+            await events.put(None)  # the watch ended: the browser reconnects after `retry`
+
+        pumping = asyncio.create_task(pump())
         deadline = time.monotonic() + self.sessions.idle_s
-        events = self.desk.peers.watch(agent.agent_id).__aiter__()
         try:
             await response.write(b"retry: 3000\n\n")
-            pending: asyncio.Task[Any] | None = None
             while time.monotonic() < deadline:
-                if pending is None:
-                    pending = asyncio.ensure_future(events.__anext__())
-                done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_S)
-                if not done:
+                try:
+                    event = await asyncio.wait_for(events.get(), HEARTBEAT_S)
+                except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue
-                task, pending = pending, None
-                try:
-                    event = task.result()
-                except (StopAsyncIteration, ConsoleError):
+                if event is None:
                     break
-                if event.kind in ("snapshot", "snapshot_end"):
-                    continue
                 data = _json({"kind": event.kind, "handoff_id": event.handoff_id})
                 await response.write(f"event: queue\ndata: {data}\n\n".encode())
-            if pending is not None:
-                pending.cancel()
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:
             pass
         finally:
             self.streams.discard(response)
-            with contextlib.suppress(Exception):
-                await events.aclose()  # type: ignore[attr-defined]
+            pumping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pumping
         return response
 
 

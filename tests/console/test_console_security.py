@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import re
 import time
+import urllib.request
 
 import pytest
 import requests
@@ -145,3 +146,31 @@ def test_an_authenticating_proxy_names_the_agent(console_mesh: ConsoleMesh) -> N
     assert proxied.get("/queue", allow_redirects=False).status_code == 200  # the session cookie it was given
     stranger = AgentBrowser(console_mesh.url).get("/queue", allow_redirects=False, headers={PROXY_HEADER: "eve"})
     assert stranger.status_code == 303
+
+
+def _support_watches(mesh: ConsoleMesh) -> float:
+    """WatchHandoffs streams open on support now (its in-flight gauge)."""
+    port = next(s.metrics_port for s in mesh.supervisor.running if s.name == "support")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("grpc_server_in_flight{") and 'grpc_method="WatchHandoffs"' in line)
+
+
+def test_a_closed_page_closes_its_stream_to_support(console_mesh: ConsoleMesh) -> None:
+    """Live updates hold one WatchHandoffs call per open page; it ends when the page goes away (noticed at the
+    next keep-alive, within 15 s), so support does not collect streams of closed tabs."""
+    before = _support_watches(console_mesh)
+    ada = signed_in(console_mesh, "ada")
+    stream = ada.http.get(f"{ada.url}/events", stream=True, timeout=30)
+    assert stream.status_code == 200 and stream.headers["Content-Type"].startswith("text/event-stream")
+    assert next(stream.iter_lines()) == b"retry: 3000"
+    deadline = time.monotonic() + 10
+    while _support_watches(console_mesh) < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _support_watches(console_mesh) == before + 1
+    stream.close()
+    deadline = time.monotonic() + 40
+    while _support_watches(console_mesh) > before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _support_watches(console_mesh) == before
