@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from aiohttp import web
@@ -179,7 +179,8 @@ class ConsoleWeb:
         if token is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             token = str((await request.post()).get("csrf", ""))
         origin = request.headers.get("Origin")
-        if origin and origin != f"{request.scheme}://{request.host}":
+        # The host only: behind an ingress that ends TLS the browser's origin is https while this hop is http.
+        if origin and urlsplit(origin).netloc != request.host:
             return False
         return csrf_ok(session, token)
 
@@ -228,7 +229,7 @@ class ConsoleWeb:
         form = await request.post()
         if not self.sessions.login_token_ok(request.cookies.get(LOGIN_COOKIE), str(form.get("csrf", ""))):
             return await self.login_page(request, error=t("error_csrf"), status=403)
-        agent_id, password = str(form.get("agent_id", ""))[:32].strip(), str(form.get("password", ""))[:256]
+        agent_id, password = str(form.get("agent_id", ""))[:32].strip().lower(), str(form.get("password", ""))[:256]
         agent = await asyncio.to_thread(self.accounts.verify, agent_id, password)
         if agent is None:
             _log.info("console.sign_in_refused")

@@ -17,6 +17,11 @@ from tests.console.conftest import AGENTS, PROXY_HEADER, AgentBrowser, ConsoleMe
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 PHONE = "+1 415 555 0134"
+def signed_in_as(mesh: ConsoleMesh, agent_id: str, password: str) -> bool:
+    answer = AgentBrowser(mesh.url).sign_in(agent_id, password)
+    return answer.status_code == 200 and answer.url.endswith("/queue")
+
+
 PHONE_DIGITS = re.compile(r"415\D{0,3}555\D{0,3}0134")
 
 
@@ -33,6 +38,7 @@ def test_nothing_without_sign_in(console_mesh: ConsoleMesh) -> None:
     # A forged or tampered cookie is no session.
     anonymous.http.cookies.set("shopmesh_console", "eyJhIjoiYWRhIn0.forged")
     assert anonymous.get("/queue", allow_redirects=False).status_code == 303
+    assert signed_in_as(console_mesh, "ADA", AGENTS["ada"][1])  # ids are case-insensitive
     wrong = AgentBrowser(console_mesh.url).sign_in("ada", "not-her-password")
     assert wrong.status_code == 401 and "Wrong agent ID or password" in wrong.text
     login = AgentBrowser(console_mesh.url).get("/login")
@@ -55,8 +61,10 @@ def test_csrf_is_required(console_mesh: ConsoleMesh, customer: Customer) -> None
     stranger = requests.post(f"{console_mesh.url}/login", data={"agent_id": "ada", "password": AGENTS["ada"][1]},
                              timeout=10, allow_redirects=False)
     assert stranger.status_code == 403
-    taken = ada.post(f"/handoffs/{handoff_id}/take")
-    assert taken.status_code == 303  # the real token works
+    # The real token works, also from the https origin a TLS-ending ingress gives the browser.
+    behind_tls = ada.http.post(f"{ada.url}/handoffs/{handoff_id}/take", data={"csrf": ada.csrf}, timeout=10,
+                               allow_redirects=False, headers={"Origin": ada.url.replace("http://", "https://")})
+    assert behind_tls.status_code == 303
 
 
 def test_customer_html_is_shown_as_text(console_mesh: ConsoleMesh, customer: Customer) -> None:
