@@ -155,3 +155,14 @@ INTERNAL_MESSAGE = "internal error"
 """The only text an unexpected exception ever shows a caller; details stay in the server log."""
 
 _ = code_pb2  # google.rpc.Code values equal grpc.StatusCode values; imported for readers of this module.
+
+
+def error_info(exc: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    """The google.rpc.ErrorInfo a failed call carries (reason, metadata), or an empty one."""
+    for key, value in exc.trailing_metadata() or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            for detail in status_pb2.Status.FromString(value).details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info
+    return error_details_pb2.ErrorInfo()

@@ -16,7 +16,6 @@ from typing import TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.rpc import error_details_pb2, status_pb2
 
 from services.console.views import (
     ConsoleError,
@@ -29,6 +28,7 @@ from services.console.views import (
     Span,
 )
 from shared.channels import ChannelFactory
+from shared.errors import error_info
 from shopmesh.common.v1 import conversation_pb2 as cpb
 from shopmesh.common.v1 import order_pb2, redaction_pb2
 from shopmesh.profile.v1 import profile_service_pb2 as ppb
@@ -43,19 +43,9 @@ _DOWN = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.St
          grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
 
 
-def _error_info(exc: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
-    for key, value in exc.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    return info
-    return error_details_pb2.ErrorInfo()
-
-
 def _as_console_error(exc: grpc.aio.AioRpcError, peer: str) -> ConsoleError:
     """What a failed peer call means to the agent (the peer's message is safe: services never put PII in it)."""
-    code, info = exc.code(), _error_info(exc)
+    code, info = exc.code(), error_info(exc)
     if code in _DOWN:
         return ConsoleError(503, "peer_unavailable", peer=peer)
     if code == grpc.StatusCode.NOT_FOUND:

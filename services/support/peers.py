@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 import grpc
 import numpy as np
-from google.rpc import error_details_pb2, status_pb2
 
 from services.support.encoder import DIMENSION, MODEL_NAME, E5Encoder
 from services.support.userdata import CancelOutcome, DataUnavailable, OrderView, PointsView, RefundView
 from shared.channels import ChannelFactory
-from shared.errors import FailedPrecondition, Unavailable
+from shared.errors import FailedPrecondition, Unavailable, error_info
 from shopmesh.common.v1 import order_pb2, redaction_pb2
 from shopmesh.embedding.v1 import embedding_service_pb2 as epb
 from shopmesh.embedding.v1 import embedding_service_pb2_grpc as epb_grpc
@@ -37,13 +36,7 @@ _DEPENDENCY_DOWN = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEED
 
 def error_reason(exc: grpc.aio.AioRpcError) -> str:
     """The google.rpc.ErrorInfo reason of a failed call, or ""."""
-    for key, value in exc.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    return str(info.reason)
-    return ""
+    return str(error_info(exc).reason)
 
 
 @dataclass(frozen=True)
