@@ -7,15 +7,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import signal
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 
+from shared.errors import FieldViolation, InvalidArgument
 from shared.interceptors import MeshServerInterceptor
 from shared.logging import get_logger
 from shared.metrics import RpcMetrics
@@ -28,6 +31,142 @@ Registrar = Callable[[grpc.aio.Server], None]
 _log = get_logger(__name__)
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class _Unparsable:
+    """Stands in for a request message its deserializer could not parse."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: str):
+        self.error = error
+
+
+class _UnparsableInStream(Exception):
+    def __init__(self, marker: _Unparsable):
+        super().__init__(marker.error)
+        self.marker = marker
+
+
+def _bad_request(marker: _Unparsable) -> grpc.Status:
+    error = InvalidArgument(
+        "request message could not be decoded (check string fields are valid UTF-8)",
+        [FieldViolation("request", f"undecodable protobuf message ({marker.error})")],
+        reason="UNDECODABLE_REQUEST",
+    )
+    return rpc_status.to_status(error.to_status())
+
+
+def _parse_or_mark(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception as exc:
+            return _Unparsable(type(exc).__name__)
+
+    return parse
+
+
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for message in requests:
+        if isinstance(message, _Unparsable):
+            raise _UnparsableInStream(message)
+        yield message
+
+
+class DecodeGuard(grpc.aio.ServerInterceptor):
+    """Answers a request no deserializer can parse (invalid UTF-8, truncated, nested past the recursion limit)
+    with INVALID_ARGUMENT and a google.rpc.BadRequest, for every handler of a server.
+
+    grpcio answers a deserializer's exception with INTERNAL ("Exception deserializing request!"), which
+    blames the server for the caller's bytes. The envelope already guards the service's own RPCs; this guard
+    is the outermost interceptor of both of the host's servers, so the handlers the kit registers itself
+    (health, reflection) and any handler without the envelope are covered too. Only async handlers are
+    wrapped (every handler on a grpc.aio server of the kit is).
+    """
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        return handler if handler is None else _guarded(handler)
+
+
+def _is_async(function: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
+
+
+def _guarded(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    deserializer = _parse_or_mark(handler.request_deserializer)
+    serializer = handler.response_serializer
+    if handler.unary_unary:
+        uu = handler.unary_unary
+        if not _is_async(uu):
+            return handler
+
+        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if isinstance(request, _Unparsable):
+                await context.abort_with_status(_bad_request(request))
+            return await uu(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(unary_unary, deserializer, serializer)
+    if handler.unary_stream:
+        us = handler.unary_stream
+        if inspect.isasyncgenfunction(us):
+            # grpc.aio picks streaming by inspect.isasyncgenfunction, so the wrapper must be one like the handler.
+            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                if isinstance(request, _Unparsable):
+                    await context.abort_with_status(_bad_request(request))
+                async for message in us(request, context):
+                    yield message
+
+            return grpc.unary_stream_rpc_method_handler(unary_stream, deserializer, serializer)
+        if not inspect.iscoroutinefunction(us):
+            return handler
+
+        async def unary_stream_writer(request: Any, context: grpc.aio.ServicerContext) -> None:
+            if isinstance(request, _Unparsable):
+                await context.abort_with_status(_bad_request(request))
+            await us(request, context)  # a handler that writes with context.write()
+
+        return grpc.unary_stream_rpc_method_handler(unary_stream_writer, deserializer, serializer)
+    if handler.stream_unary:
+        su = handler.stream_unary
+        if not _is_async(su):
+            return handler
+
+        async def stream_unary(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
+            try:
+                return await su(_checked(requests), context)
+            except _UnparsableInStream as bad:
+                await context.abort_with_status(_bad_request(bad.marker))
+
+        return grpc.stream_unary_rpc_method_handler(stream_unary, deserializer, serializer)
+    ss = handler.stream_stream
+    if inspect.isasyncgenfunction(ss):
+        async def stream_stream(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            try:
+                async for message in ss(_checked(requests), context):
+                    yield message
+            except _UnparsableInStream as bad:
+                await context.abort_with_status(_bad_request(bad.marker))
+
+        return grpc.stream_stream_rpc_method_handler(stream_stream, deserializer, serializer)
+    if not inspect.iscoroutinefunction(ss):
+        return handler
+
+    async def stream_stream_writer(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> None:
+        try:
+            await ss(_checked(requests), context)
+        except _UnparsableInStream as bad:
+            await context.abort_with_status(_bad_request(bad.marker))
+
+    return grpc.stream_stream_rpc_method_handler(stream_stream_writer, deserializer, serializer)
 
 
 class ServiceHost:
@@ -86,7 +225,7 @@ class ServiceHost:
         if self._main_server:
             envelope = MeshServerInterceptor(s.service_name, self.metrics, self._verifier(),
                                              s.default_deadline_ms / 1000)
-            server = grpc.aio.server(interceptors=[envelope, *self._extra_interceptors],
+            server = grpc.aio.server(interceptors=[DecodeGuard(), envelope, *self._extra_interceptors],
                                      options=self._server_options())
             self._register(server)
             health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -101,7 +240,7 @@ class ServiceHost:
             else:
                 self.port = server.add_insecure_port(address)
 
-        health_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        health_server = grpc.aio.server(interceptors=[DecodeGuard()], options=[("grpc.so_reuseport", 0)])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, health_server)
         self.health_port = health_server.add_insecure_port(f"{s.host}:{s.health_port}")
 
