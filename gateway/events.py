@@ -51,8 +51,11 @@ class EventsIntake:
             out.append(_violation(f"{p}.event_type", "SERVER_ONLY", "impressions are logged by the gateway"))
         if not event.HasField("event_time"):
             out.append(_violation(f"{p}.event_time", "REQUIRED", "when it happened"))
+        elif not 0 <= event.event_time.nanos < 1_000_000_000:
+            out.append(_violation(f"{p}.event_time", "INVALID_TIMESTAMP", "nanos must be in [0, 999999999]"))
         else:
-            at = event.event_time.ToNanoseconds() / 1e9
+            # Plain arithmetic: ToNanoseconds() raises on a time outside years 1-9999, which a client may send.
+            at = event.event_time.seconds + event.event_time.nanos / 1e9
             if at > now + MAX_FUTURE_S:
                 out.append(_violation(f"{p}.event_time", "EVENT_TIME_IN_FUTURE", "over 5 minutes ahead"))
             elif at < now - MAX_AGE_S:

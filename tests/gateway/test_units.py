@@ -181,3 +181,25 @@ def test_breaker_opens_then_admits_one_trial() -> None:
     assert breaker.allow(now=2.5)
     breaker.record(True)
     assert breaker.allow() and not breaker.is_open
+
+
+def test_event_times_out_of_the_timestamp_range_are_rejected_not_raised() -> None:
+    """Found by fuzzing: a ClientEvent.event_time outside years 1-9999 (or with nanos out of range) made
+    Timestamp.ToNanoseconds raise, and SendEvents answered INTERNAL."""
+    from gateway.events import EventsIntake
+    from shopmesh.common.v1 import event_pb2
+    from shopmesh.gateway.v1 import gateway_service_pb2 as gw_pb
+
+    intake = EventsIntake(None, None, ImpressionSigner(b"i" * 32), "movielens")  # type: ignore[arg-type]
+    now = time.time()
+
+    def reasons(seconds: int, nanos: int = 0) -> list[str]:
+        event = gw_pb.ClientEvent(client_event_id="e1", event_type=event_pb2.EVENT_TYPE_VIEW, item_id="ml-1")
+        event.event_time.seconds, event.event_time.nanos = seconds, nanos
+        return [v.reason for v in intake._check(0, event, "u1", now)]
+
+    assert reasons(int(now)) == []
+    assert reasons(2**63 - 1) == ["EVENT_TIME_IN_FUTURE"]
+    assert reasons(-(2**63)) == ["EVENT_TIME_TOO_OLD"]
+    assert reasons(int(now), nanos=-1) == ["INVALID_TIMESTAMP"]
+    assert reasons(int(now), nanos=1_000_000_000) == ["INVALID_TIMESTAMP"]
