@@ -35,6 +35,18 @@ def _invalid(field: str, description: str, message: str) -> InvalidArgument:
     return InvalidArgument(message, [FieldViolation(field, description)])
 
 
+def _enum_name(enum: Any, value: int, field: str) -> str:
+    """The name of an enum value the request carries; one this build does not know is INVALID_ARGUMENT."""
+    try:
+        return str(enum.Name(value))
+    except ValueError:
+        raise _invalid(field, "UNKNOWN_ENUM_VALUE", f"{field} is not a known value ({value})") from None
+
+
+def _states(values: Any) -> list[str]:
+    return [_enum_name(cpb.HandoffState, s, f"states[{i}]") for i, s in enumerate(values)]
+
+
 class SupportServicer(pb_grpc.SupportServiceServicer):
     """Delegates to the engine (conversations) and the desk (agents, privacy).
 
@@ -134,7 +146,7 @@ class SupportServicer(pb_grpc.SupportServiceServicer):
 
     async def ListHandoffs(self, request: pb.ListHandoffsRequest, context: Ctx) -> pb.ListHandoffsResponse:
         self._require_console()
-        states = [cpb.HandoffState.Name(s) for s in request.states]
+        states = _states(request.states)
         rows, token = await self.desk.list_handoffs(states, request.agent_id, request.language_code, request.page_size,
                                            request.page_token)
         return pb.ListHandoffsResponse(handoffs=[_parse(pb.Handoff(), r) for r in rows], next_page_token=token)
@@ -159,13 +171,13 @@ class SupportServicer(pb_grpc.SupportServiceServicer):
     async def CloseHandoff(self, request: pb.CloseHandoffRequest, context: Ctx) -> pb.CloseHandoffResponse:
         self._require_console()
         handoff = await self.desk.close(request.handoff_id, request.agent_id,
-                                        pb.Resolution.Name(request.resolution), request.note)
+                                        _enum_name(pb.Resolution, request.resolution, "resolution"), request.note)
         return pb.CloseHandoffResponse(handoff=_parse(pb.Handoff(), handoff))
 
     async def WatchHandoffs(self, request: pb.WatchHandoffsRequest,
                             context: Ctx) -> AsyncIterator[pb.WatchHandoffsResponse]:
         self._require_console()
-        states = [cpb.HandoffState.Name(s) for s in request.states]
+        states = _states(request.states)
         watcher = Watcher(frozenset(states), request.language_code, request.agent_id, asyncio.Queue())
         self.engine.hub.watch(watcher)  # before the snapshot, so nothing falls between the two
         try:

@@ -154,3 +154,19 @@ async def test_the_knowledge_base_reloads_without_a_restart(tmp_path: Path) -> N
     await kb.reload()
     entry = kb.entry("chitchat.greeting/general", "en")
     assert entry is not None and entry.answer == "Hello, what can I do?"
+
+
+def test_unknown_enum_values_in_a_request_are_invalid_argument() -> None:
+    """Found by fuzzing: ListHandoffs/WatchHandoffs `states` and CloseHandoff `resolution` with a number this
+    build does not know made Enum.Name raise ValueError, answered INTERNAL."""
+    from services.support.servicer import _enum_name, _states
+    from shared.errors import InvalidArgument
+    from shopmesh.common.v1 import conversation_pb2 as cpb
+    from shopmesh.support.v1 import support_service_pb2 as pb
+
+    assert _states([cpb.HANDOFF_STATE_WAITING]) == ["HANDOFF_STATE_WAITING"]
+    with pytest.raises(InvalidArgument) as caught:
+        _states([cpb.HANDOFF_STATE_WAITING, 9999])
+    assert [(v.field, v.description) for v in caught.value.violations] == [("states[1]", "UNKNOWN_ENUM_VALUE")]
+    with pytest.raises(InvalidArgument):
+        _enum_name(pb.Resolution, -7, "resolution")
