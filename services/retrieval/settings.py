@@ -11,7 +11,8 @@ from pydantic_settings import SettingsConfigDict
 from shared.settings import ServiceSettings
 
 
-def _index_root() -> Path:
+def default_index_root() -> Path:
+    """$SHOPMESH_HOME/indexes (var/indexes without a home): where the service and `shopmesh build index` look."""
     return Path(os.environ.get("SHOPMESH_HOME", "var")) / "indexes"
 
 
@@ -25,7 +26,7 @@ class RetrievalSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPMESH_RETRIEVAL_", extra="ignore", frozen=True)
 
     service_name: str = Field(default="retrieval", description="Mesh identity (certificate SAN).")
-    index_root: Path = Field(default_factory=_index_root,
+    index_root: Path = Field(default_factory=default_index_root,
                              description="Folder of snapshots: <root>/<catalog>/<version>/ ($SHOPMESH_HOME/indexes).")
     build_on_start: bool = Field(
         default=True, description="Build a first snapshot (no text or learned index) from the fetched data sets for "

@@ -37,7 +37,8 @@ def add_parser(subparsers: Any) -> None:
         description="Builds <root>/<catalog>/<version>/ with one manifest per part and, with --promote, points "
         "PROMOTED at it: a running retrieval service swaps to it without failing a request.")
     index.add_argument("catalog", choices=("movielens", "clothing"))
-    index.add_argument("--root", type=Path, default=Path("var/indexes"))
+    index.add_argument("--root", type=Path, default=None,
+                       help="snapshots' folder (default: $SHOPMESH_HOME/indexes, where the retrieval service looks)")
     index.add_argument("--version", default=None, help="snapshot version (default: next integer)")
     index.add_argument("--tower", type=Path, default=None, help="user tower artifact version folder (movielens)")
     index.add_argument("--no-text", action="store_true", help="skip the text index (no encoder run)")
@@ -102,6 +103,10 @@ def run_build_index(args: argparse.Namespace) -> int:
     except ManifestError as exc:
         print(f"error: user tower: {exc}", file=sys.stderr)
         return 2
+    if args.root is None:
+        from services.retrieval.settings import default_index_root
+
+        args.root = default_index_root()
     roots = [args.root] if args.shards == 1 else [args.root / f"shard-{i}" for i in range(args.shards)]
     version = args.version or _next_version(roots[0] / args.catalog)
     if args.catalog == "movielens":
