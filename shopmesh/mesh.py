@@ -78,6 +78,13 @@ class RunningService:
     log_file: str
     healthy: bool = False
     started_s: float = field(default=0.0)
+    replica: int = 0
+    """0 for the first process of a service; a second replica (`Supervisor(replicas=...)`) is 1, and so on."""
+
+    @property
+    def key(self) -> str:
+        """The name, and `#<replica>` for every replica after the first."""
+        return self.name if self.replica == 0 else f"{self.name}#{self.replica}"
 
 
 PORT_RESERVATIONS = Path(tempfile.gettempdir()) / "shopmesh-ports"
@@ -196,11 +203,17 @@ class Supervisor:
         extra_env: added to every child's environment.
         otlp_endpoint: host:port of an OpenTelemetry collector (OTLP/gRPC) every service sends its spans to;
             empty: tracing off (the services' default).
+        replicas: processes per service (default 1). With more than one, every peer dials the service as
+            `ipv4:` with each replica's address and balances them with round_robin, as a headless Kubernetes
+            Service does; the replicas share the service's data folder, so stateful services need shared
+            stores (PostgreSQL, Redis) in `extra_env` to be run this way.
     """
 
     def __init__(self, services: Iterable[ServiceSpec], home: Path, *, plaintext: bool = False,
-                 extra_env: dict[str, str] | None = None, otlp_endpoint: str = ""):
+                 extra_env: dict[str, str] | None = None, otlp_endpoint: str = "",
+                 replicas: dict[str, int] | None = None):
         self.services = list(services)
+        self.replicas = {spec.name: max(1, (replicas or {}).get(spec.name, 1)) for spec in self.services}
         self.home = home
         self.plaintext = plaintext
         self.extra_env = dict(extra_env or {})
@@ -215,11 +228,11 @@ class Supervisor:
         """Where `shopmesh status` finds the running mesh."""
         return self.run_dir / "mesh.json"
 
-    def _env(self, ports: dict[str, tuple[int, int, int]], spec: ServiceSpec) -> dict[str, str]:
+    def _env(self, ports: dict[str, tuple[int, int, int]], spec: ServiceSpec, replica: int = 0) -> dict[str, str]:
         env = dict(os.environ)
         env.update(self.extra_env)
         prefix = f"SHOPMESH_{spec.name.upper()}_"
-        port, health_port, metrics_port = ports[spec.name]
+        port, health_port, metrics_port = ports[_key(spec.name, replica)]
         env.update({
             f"{prefix}SERVICE_NAME": spec.name,
             f"{prefix}HOST": "127.0.0.1",
@@ -249,32 +262,50 @@ class Supervisor:
             env.setdefault(f"{prefix}CREATE_LOCAL_KEYS", "true")
             env.setdefault(f"{prefix}DATA_DIR", str(self.home / "vault"))
         for peer in self.services:
-            env[f"{prefix}{peer.name.upper()}_ADDRESS"] = f"127.0.0.1:{ports[peer.name][0]}"
+            env[f"{prefix}{peer.name.upper()}_ADDRESS"] = self.address(peer.name, ports)
         return env
+
+    def address(self, name: str, ports: dict[str, tuple[int, int, int]] | None = None) -> str:
+        """How a peer dials the service: host:port, or an `ipv4:` list of every replica's address."""
+        if ports is None:
+            ports = {s.key: (s.port, s.health_port, s.metrics_port) for s in self.running}
+        count = self.replicas.get(name, 1)
+        if count == 1:
+            return f"127.0.0.1:{ports[name][0]}"
+        return "ipv4:" + ",".join(f"127.0.0.1:{ports[_key(name, i)][0]}" for i in range(count))
+
+    def _spawn(self, spec: ServiceSpec, ports: dict[str, tuple[int, int, int]], replica: int,
+               log_path: Path) -> subprocess.Popen[bytes]:
+        with log_path.open("ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", spec.module], env=self._env(ports, spec, replica), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,  # noqa: PLW1509
+            )
 
     def start(self, timeout_s: float = 120.0) -> None:
         """Starts every service and waits until each reports SERVING; raises RuntimeError on failure."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "logs").mkdir(exist_ok=True)
         ensure_certs(self.certs_dir, tuple(spec.name for spec in self.services))
-        ports = {spec.name: (free_port(), free_port(), free_port()) for spec in self.services}
+        ports = {_key(spec.name, i): (free_port(), free_port(), free_port())
+                 for spec in self.services for i in range(self.replicas[spec.name])}
         for spec in self.services:
-            log_path = self.run_dir / "logs" / f"{spec.name}.log"
-            with log_path.open("ab") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", spec.module], env=self._env(ports, spec), stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,  # noqa: PLW1509
-                )
-            self._procs[spec.name] = proc
-            port, health_port, metrics_port = ports[spec.name]
-            self.running.append(RunningService(spec.name, spec.module, proc.pid, port, health_port, metrics_port,
-                                               str(log_path), started_s=time.monotonic()))
+            for replica in range(self.replicas[spec.name]):
+                key = _key(spec.name, replica)
+                suffix = "" if replica == 0 else f"-{replica}"
+                log_path = self.run_dir / "logs" / f"{spec.name}{suffix}.log"
+                proc = self._spawn(spec, ports, replica, log_path)
+                self._procs[key] = proc
+                port, health_port, metrics_port = ports[key]
+                self.running.append(RunningService(spec.name, spec.module, proc.pid, port, health_port,
+                                                   metrics_port, str(log_path), started_s=time.monotonic(),
+                                                   replica=replica))
         self._write_state()
         self._wait_healthy(timeout_s)
 
     def _wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        pending = {service.name: service for service in self.running}
+        pending = {service.key: service for service in self.running}
         while pending:
             for name, service in list(pending.items()):
                 code = self._procs[name].poll()
@@ -295,9 +326,9 @@ class Supervisor:
                  "services": [asdict(service) for service in self.running]}
         self.state_file.write_text(json.dumps(state, indent=2))
 
-    def stop_service(self, name: str, grace_s: float = 10.0) -> None:
+    def stop_service(self, name: str, grace_s: float = 10.0, replica: int = 0) -> None:
         """Stops one service (SIGTERM, then SIGKILL of its process group), keeping its ports for a restart."""
-        proc = self._procs[name]
+        proc = self._procs[_key(name, replica)]
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -306,17 +337,24 @@ class Supervisor:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
-    def restart_service(self, name: str, timeout_s: float = 120.0) -> None:
+    def kill_service(self, name: str, replica: int = 0) -> None:
+        """SIGKILLs one service's process group at once (a crash: no shutdown runs), keeping its ports."""
+        proc = self._procs[_key(name, replica)]
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def pid(self, name: str, replica: int = 0) -> int:
+        """The process id of a service's replica."""
+        return self._procs[_key(name, replica)].pid
+
+    def restart_service(self, name: str, timeout_s: float = 120.0, replica: int = 0) -> None:
         """Starts a stopped service again on the same ports and waits until it is SERVING."""
-        ports = {s.name: (s.port, s.health_port, s.metrics_port) for s in self.running}
-        service = next(s for s in self.running if s.name == name)
+        ports = {s.key: (s.port, s.health_port, s.metrics_port) for s in self.running}
+        service = next(s for s in self.running if s.name == name and s.replica == replica)
         spec = next(s for s in self.services if s.name == name)
-        with Path(service.log_file).open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", spec.module], env=self._env(ports, spec), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,  # noqa: PLW1509
-            )
-        self._procs[name] = proc
+        proc = self._spawn(spec, ports, replica, Path(service.log_file))
+        self._procs[service.key] = proc
         service.pid, service.healthy, service.started_s = proc.pid, False, time.monotonic()
         deadline = time.monotonic() + timeout_s
         while check_health(service.health_port, timeout_s=0.5) != "SERVING":
@@ -334,8 +372,8 @@ class Supervisor:
 
     def stop(self, grace_s: float = 15.0) -> None:
         """SIGTERM every service (gateway first), wait for them, SIGKILL what is left; removes the state file."""
-        for name in reversed([service.name for service in self.running]):
-            proc = self._procs[name]
+        for key in reversed([service.key for service in self.running]):
+            proc = self._procs[key]
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
@@ -349,6 +387,10 @@ class Supervisor:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         self.state_file.unlink(missing_ok=True)
+
+
+def _key(name: str, replica: int) -> str:
+    return name if replica == 0 else f"{name}#{replica}"
 
 
 def read_state(run_dir: Path) -> dict[str, object] | None:
