@@ -11,15 +11,20 @@ SUBJECT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 MAX_BATCH = 1000
 
 
+MAX_VIOLATIONS = 100
+"""Field violations one INVALID_ARGUMENT carries at most: a batch of bad items must not make a huge status."""
+
+
 class Violations:
-    """Collects field violations and raises one INVALID_ARGUMENT carrying all of them."""
+    """Collects field violations and raises one INVALID_ARGUMENT carrying all of them (the first 100)."""
 
     def __init__(self) -> None:
         self.items: list[FieldViolation] = []
 
     def add(self, field: str, reason: str, description: str) -> None:
         """Records one bad field; the description starts with the reason code callers match on."""
-        self.items.append(FieldViolation(field, f"{reason}: {description}"))
+        if len(self.items) < MAX_VIOLATIONS:
+            self.items.append(FieldViolation(field, f"{reason}: {description}"))
 
     def raise_if_any(self, message: str = "invalid request") -> None:
         """Raises InvalidArgument (reason of the first violation) when anything was recorded."""
