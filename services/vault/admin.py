@@ -204,6 +204,8 @@ class KeyAdmin:
         if page_token:
             try:
                 after = int(base64.urlsafe_b64decode(page_token.encode()).decode().removeprefix("after:"))
+                if not 0 <= after < 2**63:  # a sequence the store can compare (SQLite raises OverflowError)
+                    raise ValueError(after)
             except ValueError:
                 violations.add("page_token", "INVALID_PAGE_TOKEN", "not a token this RPC returned")
         violations.raise_if_any()

@@ -16,7 +16,7 @@ from services.vault.policy import Access
 from services.vault.store import StoreUnavailable
 from services.vault.vault import ENTITY_NUMBER, Vault
 from shared.context import current_caller
-from shared.errors import Unavailable
+from shared.errors import FieldViolation, InvalidArgument, Unavailable
 from shopmesh.vault.v1 import vault_service_pb2 as pb
 from shopmesh.vault.v1 import vault_service_pb2_grpc
 
@@ -48,6 +48,16 @@ def _store_errors(handler: Handler) -> Handler:
                               domain="shopmesh.vault") from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _start_time(stamp: timestamp_pb2.Timestamp) -> dt.datetime:
+    """A request's timestamp as a datetime; outside years 1-9999 (ToDatetime raises) it is INVALID_ARGUMENT."""
+    try:
+        return stamp.ToDatetime(dt.UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument("start_time is out of range", [FieldViolation(
+            "start_time", "OUT_OF_RANGE: a time between years 1 and 9999")], reason="OUT_OF_RANGE",
+            domain="shopmesh.vault") from None
 
 
 def audit_entry_pb(entry: AuditEntry) -> pb.AuditEntry:
@@ -157,7 +167,7 @@ class VaultServicer(vault_service_pb2_grpc.VaultServiceServicer):
     @_store_errors
     async def ListAuditEntries(self, request: pb.ListAuditEntriesRequest,
                                context: grpc.aio.ServicerContext) -> pb.ListAuditEntriesResponse:
-        start = request.start_time.ToDatetime(dt.UTC) if request.HasField("start_time") else None
+        start = _start_time(request.start_time) if request.HasField("start_time") else None
         entries, token = self.admin.list_audit(current_caller(), request.subject_id, start, request.page_size,
                                                request.page_token)
         return pb.ListAuditEntriesResponse(entries=[audit_entry_pb(e) for e in entries], next_page_token=token)

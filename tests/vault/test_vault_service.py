@@ -332,3 +332,25 @@ async def test_huge_repeated_fields_are_refused_quickly(vault: RunningVault) -> 
             subject_id="u1", purpose="profile.store_profile", values=[pb.PiiValue(value="x")] * 1000),
             metadata=vault.as_user("u1"), timeout=5)
     assert len(details(raised.value)[2]) == 100
+
+
+async def test_audit_listing_refuses_out_of_range_times_and_sequences(vault: RunningVault) -> None:
+    """Fuzzing's kind of input: a start_time past year 9999 (Timestamp.ToDatetime raises ValueError) and a page
+    token naming a sequence past SQLite's 64-bit integers (OverflowError) were both INTERNAL; a negative sequence
+    is no token the RPC returns either."""
+    import base64
+
+    from google.protobuf import timestamp_pb2
+
+    ops = vault.stub("ops")
+    for request, field in [
+        (pb.ListAuditEntriesRequest(start_time=timestamp_pb2.Timestamp(seconds=10**15)), "start_time"),
+        (pb.ListAuditEntriesRequest(start_time=timestamp_pb2.Timestamp(seconds=-(10**15))), "start_time"),
+        (pb.ListAuditEntriesRequest(page_token=base64.urlsafe_b64encode(b"after:" + b"9" * 30).decode()),
+         "page_token"),
+        (pb.ListAuditEntriesRequest(page_token=base64.urlsafe_b64encode(b"after:-5").decode()), "page_token"),
+    ]:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await ops.ListAuditEntries(request, timeout=5)
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, field
+        assert [f for f, _ in details(raised.value)[2]] == [field]
