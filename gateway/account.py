@@ -58,6 +58,13 @@ def _address_from_json(text: str, saved: profile_pb.SavedAddress) -> pb.Address:
                       country_code=saved.country_code or str(raw.get("country", "")), is_default=saved.is_default)
 
 
+
+def _derived_address_id(token: str) -> str:
+    """The id of an address saved without one, derived from its content as the contract promises: from its
+    vault token (convergent per user and value, so a repeated request gives the same id, and keyed, so the id
+    reveals nothing about the address)."""
+    return "addr-" + token.removeprefix("tok_")[:16] if token else ""
+
 class Account:
     """Item detail, orders and profile for the authenticated user."""
 
@@ -179,7 +186,8 @@ class Account:
         stored = profile_pb.Profile(
             user_id=caller.user_id, display_name_token=tokens.get("display_name", ""),
             email_token=tokens.get("email", ""), phone_token=tokens.get("phone", ""),
-            addresses=[profile_pb.SavedAddress(address_id=a.address_id, label=a.label,
+            addresses=[profile_pb.SavedAddress(address_id=a.address_id or _derived_address_id(
+                                                   tokens.get(f"addresses[{i}]", "")), label=a.label,
                                                address_token=tokens.get(f"addresses[{i}]", ""),
                                                country_code=a.country_code, is_default=a.is_default)
                        for i, a in enumerate(new.addresses)],
