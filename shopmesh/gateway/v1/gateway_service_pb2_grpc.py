@@ -248,7 +248,7 @@ class GatewayServiceServicer:
         vault with the user's own context). When the vault is down the PII
         fields are empty and the response is degraded.
 
-        Errors: NOT_FOUND (ErrorInfo reason NO_PROFILE: never saved);
+        Errors: NOT_FOUND (ErrorInfo reason PROFILE_NOT_FOUND: never saved);
         UNAVAILABLE (profile down).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
