@@ -120,7 +120,8 @@ def policy_of(settings: ProfileDataSettings) -> Policy:
         retention_us=int(settings.retention_days * 86400e6),
         personalization_default_granted=settings.personalization_default == "granted",
         catalogue_writers=frozenset(settings.catalogue_writers), log_readers=frozenset(settings.log_readers),
-        impression_loggers=frozenset(settings.impression_loggers))
+        impression_loggers=frozenset(settings.impression_loggers),
+        privacy_callers=frozenset(settings.privacy_callers))
 
 
 def build(settings: ProfileSettings) -> ProfileApp:

@@ -88,6 +88,8 @@ class Policy:
         catalogue_writers: identities allowed to call UpsertItems (None: plaintext, anyone).
         log_readers: identities allowed to call ReadEvents.
         impression_loggers: identities allowed to send IMPRESSION events.
+        privacy_callers: identities allowed ExportUser and DeleteUser (the gateway's privacy requests, ops'
+            erasure requests); a user context, when present, must still name the user.
     """
 
     retention_us: int
@@ -95,6 +97,7 @@ class Policy:
     catalogue_writers: frozenset[str]
     log_readers: frozenset[str]
     impression_loggers: frozenset[str]
+    privacy_callers: frozenset[str] = frozenset({"gateway", "ops"})
 
 
 def _allowed(caller_service: str | None, allowed: frozenset[str]) -> bool:
@@ -494,6 +497,12 @@ class ProfileService:
         return await self.get_profile(new.user_id, context_user)
 
     # --- privacy --------------------------------------------------------------------------------------------
+
+    def check_privacy_caller(self, caller_service: str | None) -> None:
+        """ExportUser and DeleteUser are for the privacy callers only: any other mesh identity (a ranker, an
+        indexer) must not bulk-read or erase a user's data."""
+        if not _allowed(caller_service, self.policy.privacy_callers):
+            raise PermissionDenied("this identity may not export or delete a user's data", reason="CALLER_NOT_ALLOWED")
 
     async def delete_user(self, user_id: str, context_user: str | None) -> DeleteReport:
         """Deletes events, features, profile and consent for real; idempotent."""

@@ -262,6 +262,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
     # --- privacy --------------------------------------------------------------------------------------------
 
     async def ExportUser(self, request: pb.ExportUserRequest, context: Ctx) -> AsyncIterator[pb.ExportUserResponse]:
+        self.service.check_privacy_caller(current_caller().service)
         user = _context_user()
         consent = await self._consent_pb(request.user_id)
         first = pb.ExportUserResponse(consent=consent)
@@ -293,6 +294,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
             yield pb.ExportUserResponse(outbox_entries=[outbox_to_pb(e) for e in entries[start:start + 1000]])
 
     async def DeleteUser(self, request: pb.DeleteUserRequest, context: Ctx) -> pb.DeleteUserResponse:
+        self.service.check_privacy_caller(current_caller().service)
         done = await self.service.delete_user(request.user_id, _context_user())
         orders, outbox = await self.orders.delete_user(request.user_id)
         return pb.DeleteUserResponse(

@@ -78,6 +78,8 @@ class ProfileDataSettings(BaseSettings):
                                           description="Identities allowed IMPRESSION events.")
     order_feeds: list[str] = Field(default_factory=lambda: ["orders", "profile", "loader"],
                                    description="Identities allowed ApplyOrderEvents (the shop's order feed).")
+    privacy_callers: list[str] = Field(default_factory=lambda: ["gateway", "ops"],
+                                       description="Identities allowed ExportUser and DeleteUser (privacy requests).")
     order_systems: list[str] = Field(default_factory=lambda: ["orders"],
                                      description="Identities allowed to drain the outbox (the shop's order system).")
 
