@@ -22,7 +22,7 @@ from services.profile.orders import (
     tier_of,
     validate_order_event,
 )
-from services.profile.privacy import Tombstones
+from services.profile.privacy import Tombstones, subject_hash
 from services.profile.profiles import TOKEN_PATTERN, TOKEN_RULE
 from services.profile.service import check_subject, check_user_id, invalid
 from services.profile.store import AsyncStore, StoreUnavailable
@@ -158,7 +158,8 @@ class OrderService:
         """A page of the user's orders, newest first, and the next page token.
 
         The agent console must name the agent it acts for and the purpose CONSOLE_ORDERS_PURPOSE; no other
-        caller may name an agent. The console's reads are logged with agent and purpose (no PII: ids only).
+        caller may name an agent. The console's reads are logged with agent and purpose and the customer as the
+        hash tombstones use (no PII, and no user id that would outlive a deletion in the logs).
         """
         check_user_id(user_id)
         check_subject(user_id, context_user)
@@ -169,7 +170,7 @@ class OrderService:
                 raise invalid([Violation("purpose", "UNKNOWN_PURPOSE", f"the console reads orders for "
                                          f"{CONSOLE_ORDERS_PURPOSE}")])
             _log.info("orders.read_for_agent", caller=caller, acting_agent_id=acting_agent_id[:64],
-                      purpose=purpose, subject=user_id)
+                      purpose=purpose, subject_hash=subject_hash(user_id))
         elif acting_agent_id:
             raise invalid([Violation("acting_agent_id", "NOT_ALLOWED_FOR_CALLER", "only the agent console acts "
                                      "for an agent")])
