@@ -1,0 +1,48 @@
+"""What every hardening mesh shares: a full retrieval snapshot (text, learned, co-visitation and lexical parts,
+with the user tower it was built from), built once per session and copied into each mesh's home. A fresh home's
+start-up snapshot has no text or learned index, so search would be lexical-only and the embedding service
+would never be on the request path; the fault suites need both spaces served."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.gateway.conftest import mesh_env
+from tests.gateway.helpers import REPO
+
+TOWER_EPOCHS = 2
+
+
+def build_snapshot(home: Path, version: str, *, epochs: int = TOWER_EPOCHS, promote: bool = False) -> Path:
+    """Trains user tower `version` (`epochs` epochs) and builds snapshot `version` from it under home/indexes
+    (promoted with `promote`)."""
+    env = dict(os.environ, **mesh_env(home))
+    towers = home / "models" / "artifacts" / "user-tower"
+    for command in (["train", "user-tower", "--out", str(towers), "--version", version, "--epochs", str(epochs),
+                     "--threads", "1"],
+                    ["build", "index", "movielens", "--root", str(home / "indexes"), "--version", version,
+                     "--tower", str(towers / version), *(["--promote"] if promote else [])]):
+        done = subprocess.run([sys.executable, "-m", "shopmesh", *command], env=env, cwd=REPO, capture_output=True,
+                              text=True, timeout=900)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return home / "indexes" / "movielens" / version
+
+
+@pytest.fixture(scope="session")
+def full_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home holding models/artifacts/user-tower/1 and indexes/movielens/1 (promoted)."""
+    home = tmp_path_factory.mktemp("hardening-snapshot")
+    build_snapshot(home, "1", promote=True)
+    return home
+
+
+def install_snapshot(snapshot_home: Path, home: Path) -> None:
+    """Copies the built snapshot (and its tower) into a mesh home before the mesh starts."""
+    for part in ("indexes", "models/artifacts/user-tower"):
+        shutil.copytree(snapshot_home / part, home / part, dirs_exist_ok=True)
