@@ -239,6 +239,8 @@ class AgentDesk:
         for handoff in await guarded(self.store.list_handoffs()):
             if handoff["user_id"] == user_id:
                 handoffs += bool(await guarded(self.store.delete_handoff(handoff["handoff_id"])))
+        if sessions or handoffs:
+            await guarded(self.store.scrub())
         return sessions, handoffs
 
     async def export_user(self, user_id: str) -> tuple[list[Doc], list[Doc]]:

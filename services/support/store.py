@@ -63,6 +63,11 @@ class SessionStore(Protocol):
         """Deletes one hand-off."""
         ...
 
+    async def scrub(self) -> None:
+        """After a user's deletion: leaves no copy of deleted rows in the backend's files (SQLite's write-ahead
+        log keeps old page images until a checkpoint); a no-op where the backend keeps none."""
+        ...
+
     async def ping(self) -> bool:
         """True when the backend answers."""
         ...

@@ -133,6 +133,9 @@ class RedisSessionStore:
         """See SessionStore."""
         return bool(await self._call(self._redis.ping()))
 
+    async def scrub(self) -> None:
+        """See SessionStore (Redis frees deleted keys itself)."""
+
     async def close(self) -> None:
         """See SessionStore."""
         await self._redis.aclose()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from services.support.store import Doc, Mutator
+from shared.sqlite import scrub_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -33,6 +34,7 @@ class SqliteSessionStore:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free space
         self._db.executescript(_SCHEMA)
 
     def _load(self, raw: str | None) -> Doc | None:
@@ -115,6 +117,10 @@ class SqliteSessionStore:
     async def delete_handoff(self, handoff_id: str) -> bool:
         """See SessionStore."""
         return self._db.execute("DELETE FROM handoffs WHERE handoff_id = ?", (handoff_id,)).rowcount > 0
+
+    async def scrub(self) -> None:
+        """See SessionStore: checkpoints the write-ahead log into the file and truncates it."""
+        scrub_wal(self._db)
 
     async def ping(self) -> bool:
         """See SessionStore."""
