@@ -13,6 +13,7 @@ import orjson
 
 from services.profile.feature_store import EntityKey, ItemRow, StateFields, UserRow
 from services.profile.store import StoreUnavailable
+from shared.sqlite import scrub_wal
 
 R = TypeVar("R")
 _SCHEMA = (
@@ -33,6 +34,7 @@ class SqliteFeatureStore:
         self._conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")  # a cache: the log is the durable copy
+        self._conn.execute("PRAGMA secure_delete=ON")
         for statement in _SCHEMA:
             self._conn.execute(statement)
         self._conn.commit()
@@ -114,9 +116,11 @@ class SqliteFeatureStore:
         return await self._call(work)
 
     async def delete_user(self, user_id: str) -> bool:
-        """Deletes the user's rows in every catalogue."""
-        return await self._call(
+        """Deletes the user's rows in every catalogue, leaving no old copy in the write-ahead log."""
+        deleted = await self._call(
             lambda conn: conn.execute("DELETE FROM user_features WHERE user_id = ?", (user_id,)).rowcount > 0)
+        await self._call(scrub_wal)
+        return deleted
 
     async def clear(self) -> None:
         """Empties every table."""

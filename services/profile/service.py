@@ -545,6 +545,11 @@ class ProfileService:
             with contextlib.suppress(Unavailable):  # the database is down: the next sweep catches up
                 await self.enforce_privacy()
 
+    async def scrub_storage(self) -> None:
+        """After a user's deletion (profile, events, orders): no old copy of the deleted rows stays in the
+        store's files (SQLite's write-ahead log; see SqlStore.scrub)."""
+        await self._db(self.store.sync.scrub)
+
     async def export_events(self, user_id: str) -> AsyncIterator[list[Event]]:
         """The user's events in batches of up to 1,000, by event time."""
         query = EventQuery(user_ids=(user_id,))

@@ -297,6 +297,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         self.service.check_privacy_caller(current_caller().service)
         done = await self.service.delete_user(request.user_id, _context_user())
         orders, outbox = await self.orders.delete_user(request.user_id)
+        await self.service.scrub_storage()
         return pb.DeleteUserResponse(
             already_deleted=done.already_deleted and not (orders or outbox), deleted_order_count=orders,
             deleted_outbox_entry_count=outbox, deleted_event_count=done.deleted_event_count,

@@ -20,6 +20,7 @@ import orjson
 
 from services.profile.migrations import AUTO_ID, pending
 from services.profile.model import Event, EventOrigin, EventType, Item
+from shared.sqlite import scrub_wal
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -196,6 +197,12 @@ class SqlStore:
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
+
+    def scrub(self) -> None:
+        """After a user's deletion: SQLite's write-ahead log checkpointed and truncated, so no old page image
+        of the deleted rows stays on disk (PostgreSQL: nothing here; its VACUUM reclaims dead rows)."""
+        if self.dialect == "sqlite":
+            scrub_wal(self._connection())
 
     def ping(self) -> bool:
         """Whether the database answers (health)."""
