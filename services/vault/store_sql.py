@@ -90,6 +90,11 @@ class SqlDatabase(abc.ABC):
     def close(self) -> None:
         """Closes the connection."""
 
+    def scrub(self) -> None:
+        """After a subject's deletion: no copy of the deleted rows left in the database's own files (SQLite's
+        write-ahead log); nothing to do where the server manages its storage."""
+        return None
+
     def execute(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> Any:
         """Runs one statement written in the portable dialect."""
         return cursor.execute(self.sql(statement), tuple(params))
@@ -200,6 +205,7 @@ class SqlDataStore:
             values = cur.rowcount
             self.db.execute(cur, "DELETE FROM blind_index WHERE subject_id = ?", (subject_id,))
             index = cur.rowcount
+        self.db.scrub()
         return max(values, 0), max(index, 0)
 
     def forgotten_tokens(self, tokens: list[str]) -> dict[str, str]:
@@ -312,6 +318,9 @@ class SqlKeyStore:
                 return ShredRecord(from_micros(int(row[0])), destroyed, already=True)
             self.db.execute(cur, "INSERT INTO shredded_subjects (subject_id, forget_time_us, destroyed_keys)"
                                  " VALUES (?, ?, ?)", (subject_id, to_micros(now), destroyed))
+        # The wrapped data key must not survive in the keystore's write-ahead log: with it (and the KEK) a copy
+        # of the disk could still decrypt the subject's ciphertexts, which is what shredding rules out.
+        self.db.scrub()
         return ShredRecord(from_micros(to_micros(now)), destroyed, already=False)
 
     def shred_time(self, subject_id: str) -> dt.datetime | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.vault.store import StoreUnavailable
 from services.vault.store_sql import SqlDatabase, SqlDataStore, SqlKeyStore
+from shared.sqlite import scrub_wal
 
 
 class SqliteDatabase(SqlDatabase):
@@ -34,6 +35,7 @@ class SqliteDatabase(SqlDatabase):
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(f"PRAGMA synchronous={synchronous}")
         self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
 
     @contextlib.contextmanager
     def transaction(self, write: bool = True) -> Iterator[Any]:
@@ -59,6 +61,10 @@ class SqliteDatabase(SqlDatabase):
 
     def lock_audit(self, cursor: Any) -> None:
         """Nothing to do: `BEGIN IMMEDIATE` already holds the database's write lock."""
+
+    def scrub(self) -> None:
+        """Checkpoints the write-ahead log into the file (secure_delete zeroed the rows there) and truncates it."""
+        scrub_wal(self._conn)
 
     def close(self) -> None:
         """Closes the connection."""
