@@ -33,6 +33,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 CANCELLATION, ADDRESS_CHANGE = 1, 2
 MAX_ORDER_EVENTS = 1000
+MAX_OFFSET = 2**31
+"""Largest list offset a page token may carry (a token past it came from no reply)."""
 CONSOLE_CALLERS = frozenset({"console"})
 """Mesh identities of the agent console: they must name the agent they act for."""
 CONSOLE_ORDERS_PURPOSE = "console.view_orders"
@@ -178,6 +180,8 @@ class OrderService:
             raise invalid([Violation("page_size", "OUT_OF_RANGE", "1 to 100; 0 means 20")])
         try:
             offset = int(page_token) if page_token else 0
+            if not 0 <= offset <= MAX_OFFSET:  # an OFFSET the stores take (SQLite: 64-bit; PostgreSQL: not < 0)
+                raise ValueError(offset)
         except ValueError:
             raise invalid([Violation("page_token", "INVALID_PAGE_TOKEN", "pass a next_page_token back")]) from None
         size = page_size or 20

@@ -332,6 +332,8 @@ class ProfileService:
         if resume_token:
             try:
                 t, seq, snap = (int(x) for x in _unb64(resume_token).split(":"))
+                if not (-(2**63) <= t < 2**63 and 0 <= seq < 2**63 and 0 <= snap < 2**63):
+                    raise ValueError("out of the stores' 64-bit range")  # SQLite raises OverflowError past it
                 after, snapshot = (t, seq), snap
             except (ValueError, binascii.Error, UnicodeDecodeError):
                 violations.append(Violation("resume_token", "INVALID_RESUME_TOKEN", "pass a resume_token back"))

@@ -160,3 +160,14 @@ async def test_features_are_visible_within_one_second(profile: Running) -> None:
         assert asyncio.get_running_loop().time() < deadline, "features not visible within 1 s"
         await asyncio.sleep(0.02)
     assert reply.features.recent_items[0].item_id == "ml-4"
+
+
+async def test_resume_tokens_out_of_the_stores_range_are_invalid(profile: Running) -> None:
+    """The fuzzing suite's kind of input: a resume token whose numbers pass 64 bits reached SQLite (OverflowError)."""
+    import base64
+
+    for numbers in (f"{2**64}:1:1", f"1:{10**30}:1", "1:1:-1"):
+        token = base64.urlsafe_b64encode(numbers.encode()).decode().rstrip("=")
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await read_all(profile, resume_token=token)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, numbers

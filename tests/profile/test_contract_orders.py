@@ -183,3 +183,14 @@ async def test_the_console_names_the_agent_and_purpose_and_no_one_else_may(profi
         await profile.stub("support").ListOrders(pb.ListOrdersRequest(user_id="u7", acting_agent_id="ada"), timeout=5)
     assert pretending.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "acting_agent_id" in field_violations(pretending.value)
+
+
+async def test_page_tokens_out_of_the_stores_range_are_invalid(profile: Running) -> None:
+    """Found by fuzzing: a ListOrders page token of 40 nines reached SQLite's OFFSET (OverflowError, INTERNAL);
+    a negative one is an error on PostgreSQL."""
+    stub = profile.stub()
+    for token in ("9" * 40, "-5", str(2**63)):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.ListOrders(pb.ListOrdersRequest(user_id="u7", page_token=token), timeout=5)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, token
+        assert "page_token" in field_violations(refused.value)
