@@ -170,3 +170,18 @@ def test_unknown_enum_values_in_a_request_are_invalid_argument() -> None:
     assert [(v.field, v.description) for v in caught.value.violations] == [("states[1]", "UNKNOWN_ENUM_VALUE")]
     with pytest.raises(InvalidArgument):
         _enum_name(pb.Resolution, -7, "resolution")
+
+
+def test_a_page_token_of_non_ascii_digits_is_invalid_argument() -> None:
+    """"²".isdigit() is true but int("²") raises: ListHandoffs answered INTERNAL for it (the fuzzing suite's kind
+    of input); the token check happens before the store is read."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from services.support.agents import AgentDesk
+    from shared.errors import InvalidArgument
+
+    desk = AgentDesk(SimpleNamespace(store=None, hub=None))  # type: ignore[arg-type]
+    for token in ("²", "٣", "1²", "-1"):
+        with pytest.raises(InvalidArgument):
+            asyncio.run(desk.list_handoffs([], "", "", 0, token))
