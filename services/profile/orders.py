@@ -21,6 +21,8 @@ REFUND_PENDING, REFUND_ISSUED = 1, 2
 TIMELINE = {"placed": 1, "paid": 2, "shipped": 3, "delivered": 4, "cancelled": 5, "return_requested": 6,
             "refunded": 7, "points_earned": 8, "points_redeemed": 9, "address_changed": 10}
 ORDER_ID = re.compile(r"A\d{5}")
+MAX_EVENT_TIME_US = 253_402_300_799_999_999
+"""9999-12-31T23:59:59.999999Z, the last time a google.protobuf.Timestamp (and its JSON form) can hold."""
 TIERS = (("bronze", 0), ("silver", 1_000), ("gold", 5_000), ("platinum", 20_000))
 """Membership tiers by points earned over the membership (not the spendable balance)."""
 NOT_SHIPPED = (PLACED, PAID)
@@ -85,6 +87,9 @@ def validate_order_event(e: OrderEventIn, index: int) -> list[Violation]:
         out.append(Violation(f"{p}.payload", "REQUIRED", "exactly one payload must be set"))
     if not e.event_time_us:
         out.append(Violation(f"{p}.event_time", "REQUIRED", "set the event time"))
+    elif not 0 < e.event_time_us <= MAX_EVENT_TIME_US:
+        # Past it the stores overflow (64-bit microseconds) or the order's JSON times cannot be written.
+        out.append(Violation(f"{p}.event_time", "OUT_OF_RANGE", "a time after 1970 and before year 10000"))
     return out
 
 

@@ -194,3 +194,15 @@ async def test_page_tokens_out_of_the_stores_range_are_invalid(profile: Running)
             await stub.ListOrders(pb.ListOrdersRequest(user_id="u7", page_token=token), timeout=5)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, token
         assert "page_token" in field_violations(refused.value)
+
+
+async def test_order_event_times_outside_the_timestamp_range_are_rejected(profile: Running) -> None:
+    """The fuzzing suite's kind of input: an order event at 10^15 s overflowed the store's 64-bit microseconds,
+    one past year 9999 was kept and then could not be written out as JSON by ListOrders (both INTERNAL)."""
+    for at in (10**15, 253_402_300_800, -5):
+        reply = await profile.stub("orders").ApplyOrderEvents(pb.ApplyOrderEventsRequest(
+            events=[placed("A20088", "u8", at)]), timeout=5)
+        assert [r.status for r in reply.results] == [REJECTED], at
+        assert [v.reason for v in reply.results[0].violations] == ["OUT_OF_RANGE"], at
+    listed = await profile.stub().ListOrders(pb.ListOrdersRequest(user_id="u8"), timeout=5)
+    assert list(listed.orders) == []
