@@ -42,11 +42,19 @@ def _to_json(value: Any, key: str = "") -> Any:
 def order_event_from_pb(e: pb.OrderEvent) -> OrderEventIn:
     """An order event with its payload as a plain dict."""
     kind = e.WhichOneof("payload") or ""
-    payload = _to_domain(json_format.MessageToDict(getattr(e, kind), preserving_proto_field_name=True,
-                                                   use_integers_for_enums=True)) if kind else {}
+    payload: dict[str, Any] = {}
+    error = ""
+    if kind:
+        try:
+            payload = _to_domain(json_format.MessageToDict(getattr(e, kind), preserving_proto_field_name=True,
+                                                           use_integers_for_enums=True))
+        except (json_format.Error, ValueError):
+            # A Timestamp outside years 1-9999 or with nanos out of range: the shape check rejects the event.
+            error = "a time in the payload is outside years 1-9999 or its nanos are out of range"
     return OrderEventIn(order_event_id=e.order_event_id, order_id=e.order_id, user_id=e.user_id,
                         event_time_us=e.event_time.seconds * 1_000_000 + e.event_time.nanos // 1000
-                        if e.HasField("event_time") else 0, synthetic=e.synthetic, kind=kind, payload=payload)
+                        if e.HasField("event_time") else 0, synthetic=e.synthetic, kind=kind, payload=payload,
+                        payload_error=error)
 
 
 def order_to_pb(order: dict[str, Any]) -> order_pb2.Order:

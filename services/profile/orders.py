@@ -45,6 +45,8 @@ class OrderEventIn:
     synthetic: bool
     kind: str
     payload: dict[str, Any]
+    payload_error: str = ""
+    """Why the payload could not be read (e.g. a Timestamp out of range); the event is then rejected."""
 
 
 @dataclass
@@ -85,6 +87,8 @@ def validate_order_event(e: OrderEventIn, index: int) -> list[Violation]:
         out.append(Violation(f"{p}.user_id", "MALFORMED_ID", ID_RULE))
     if not e.kind:
         out.append(Violation(f"{p}.payload", "REQUIRED", "exactly one payload must be set"))
+    elif e.payload_error:
+        out.append(Violation(f"{p}.payload", "INVALID_TIMESTAMP", e.payload_error))
     if not e.event_time_us:
         out.append(Violation(f"{p}.event_time", "REQUIRED", "set the event time"))
     elif not 0 < e.event_time_us <= MAX_EVENT_TIME_US:

@@ -206,3 +206,18 @@ async def test_order_event_times_outside_the_timestamp_range_are_rejected(profil
         assert [v.reason for v in reply.results[0].violations] == ["OUT_OF_RANGE"], at
     listed = await profile.stub().ListOrders(pb.ListOrdersRequest(user_id="u8"), timeout=5)
     assert list(listed.orders) == []
+
+
+async def test_a_payload_time_outside_the_timestamp_range_rejects_the_event(profile: Running) -> None:
+    """The fuzzing suite's kind of input: a refund's expected_complete_time at 10^15 s (or with negative nanos)
+    made json_format.MessageToDict raise while reading the request, and ApplyOrderEvents answered INTERNAL."""
+    events = []
+    for n, stamp in enumerate(({"seconds": 10**15}, {"seconds": 10, "nanos": -5})):
+        event = _event(f"A20099-refund-{n}", "A20099", "u9", 890_000_000, refunded={"refund_id": "r1"})
+        event.refunded.expected_complete_time.seconds = stamp["seconds"]
+        event.refunded.expected_complete_time.nanos = stamp.get("nanos", 0)
+        events.append(event)
+    reply = await profile.stub("orders").ApplyOrderEvents(pb.ApplyOrderEventsRequest(
+        events=[placed("A20099", "u9", 889_000_000), *events]), timeout=5)
+    assert [r.status for r in reply.results] == [ACCEPTED, REJECTED, REJECTED]
+    assert [v.reason for r in reply.results[1:] for v in r.violations] == ["INVALID_TIMESTAMP"] * 2
