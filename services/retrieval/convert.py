@@ -13,6 +13,8 @@ from shared.errors import FieldViolation, InvalidArgument
 from shopmesh.common.v1 import artifact_pb2, item_pb2, recommendation_pb2, vector_pb2
 from shopmesh.retrieval.v1 import retrieval_service_pb2 as pb
 
+MAX_FILTER_VALUES = 100
+"""Most category prefixes, and most brands, one ItemFilter may list."""
 _STATES = {"SERVING": artifact_pb2.ARTIFACT_STATE_SERVING, "REJECTED": artifact_pb2.ARTIFACT_STATE_REJECTED,
            "RETIRED": artifact_pb2.ARTIFACT_STATE_RETIRED, "LOADING": artifact_pb2.ARTIFACT_STATE_LOADING}
 _KIND_OF_PART = {"text_index": "TEXT_INDEX", "learned_index": "LEARNED_INDEX", "behaviour": "CO_VISITATION",
@@ -56,6 +58,11 @@ def item_filter(message: item_pb2.ItemFilter, violations: list[FieldViolation],
         currencies.add(message.max_price.currency_code)
     if len(currencies) > 1:
         violations.append(FieldViolation(f"{prefix}.min_price.currency_code", "CURRENCY_MISMATCH"))
+    # Each prefix is matched against every category: a million of them ran Search past its deadline (fuzzing).
+    for name, values in (("category_prefixes", message.category_prefixes), ("brands", message.brands)):
+        if len(values) > MAX_FILTER_VALUES:
+            violations.append(FieldViolation(f"{prefix}.{name}", f"TOO_MANY: at most {MAX_FILTER_VALUES}"))
+            return ItemFilterSpec()
     return ItemFilterSpec(tuple(tuple(p.split("/")) for p in message.category_prefixes if p),
                           tuple(message.brands), min_price, max_price, message.include_out_of_stock)
 

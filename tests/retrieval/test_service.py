@@ -121,6 +121,9 @@ async def test_index_smaller_than_k_gives_fewer_candidates_never_padding(retriev
     ({"k": 5, "source_quotas": [pb.SourceQuota(max_candidates=3)]}, "source_quotas[0].source"),
     ({"k": 5, "user_vector": vector_pb2.Vector(dimension=8, values_f32le=b"\x00" * 12)}, "user_vector.values_f32le"),
     ({"k": 5, "exclude_item_ids": [f"x{i}" for i in range(2001)]}, "exclude_item_ids"),
+    # Found by fuzzing: a million category prefixes ran Search past its 5 s deadline.
+    ({"k": 5, "filter": item_pb2.ItemFilter(category_prefixes=["Clothing"] * 101)}, "filter.category_prefixes"),
+    ({"k": 5, "filter": item_pb2.ItemFilter(brands=["b"] * 101)}, "filter.brands"),
     ({"k": 5, "filter": item_pb2.ItemFilter(min_price=money_pb2.Money(currency_code="USD", amount_micros=1_000_000),
                                             max_price=money_pb2.Money(currency_code="EUR", amount_micros=9_000_000))},
      "filter.min_price.currency_code"),
