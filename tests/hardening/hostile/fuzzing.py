@@ -282,6 +282,8 @@ class Profile:
     user: str | None
     invalid_utf8: bool
     hints: dict[str, tuple[object, ...]]
+    plausible: bool = False
+    """Values a client could mean: hints always, known enum values, small numbers, recent times."""
 
 
 def _text() -> st.SearchStrategy[str]:
@@ -302,6 +304,8 @@ def hints_for(rpc: Rpc, auth: Auth, user: str | None) -> dict[str, tuple[object,
         "country_code": ("US", "CN"), "time_zone": ("UTC", "Asia/Shanghai"), "query": ("star wars", "衬衫"),
         "text": ("where is my order?", "my email is a@b.com", "我的订单在哪里"),
         "nanos": (0, 999_999_999), "seconds": (0, 1_700_000_000),
+        "order_id": ("A99990", "A99991", "a99990"), "line_ids": ("1", "2"), "line_id": ("1", "2"),
+        "client_event_id": ("fuzz-e1", "fuzz-e2"), "order_event_id": ("fuzz-oe1", "fuzz-oe2"),
     }
     if auth.purposes:
         hints["purpose"] = auth.purposes
@@ -331,7 +335,9 @@ def _field_entry(draw: st.DrawFn, fd: FieldDescriptor, profile: Profile, depth: 
     """One encoded occurrence of a field (tag + value)."""
     kind = fd.type
     hinted = profile.hints.get(fd.name)
-    if hinted and kind in (F.TYPE_STRING, *_VARINT_TYPES) and draw(st.integers(0, 9)) < 6:
+    if profile.plausible and not (hinted and kind in (F.TYPE_STRING, *_VARINT_TYPES)):
+        return draw(_plausible_entry(fd, profile, depth))
+    if hinted and kind in (F.TYPE_STRING, *_VARINT_TYPES) and (profile.plausible or draw(st.integers(0, 9)) < 6):
         value = draw(st.sampled_from(hinted))
         if kind == F.TYPE_STRING and isinstance(value, str):
             return length_delimited(fd.number, value.encode())
@@ -355,6 +361,37 @@ def _field_entry(draw: st.DrawFn, fd: FieldDescriptor, profile: Profile, depth: 
     return tag(fd.number, wire_type(kind)) + scalar_payload(kind, draw(_scalar(kind, fd)))
 
 
+_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+
+
+@st.composite
+def _plausible_entry(draw: st.DrawFn, fd: FieldDescriptor, profile: Profile, depth: int) -> bytes:
+    """A value a well-behaved client might send for the field."""
+    kind = fd.type
+    if kind == F.TYPE_MESSAGE:
+        name = fd.message_type.full_name
+        if name == "google.protobuf.Timestamp":
+            seconds = int(time.time()) - draw(st.integers(0, 3 * 86400))
+            return length_delimited(fd.number, tag(1, WT_VARINT) + varint(seconds))
+        if name == "google.protobuf.Duration":
+            return length_delimited(fd.number, tag(1, WT_VARINT) + varint(draw(st.integers(0, 3600))))
+        inner = draw(message(fd.message_type, profile, depth + 1)) if depth < 6 else b""
+        return length_delimited(fd.number, inner)
+    if kind == F.TYPE_STRING:
+        return length_delimited(fd.number, draw(_WORDS).encode())
+    if kind == F.TYPE_BYTES:
+        return length_delimited(fd.number, draw(st.binary(min_size=1, max_size=16)))
+    if kind == F.TYPE_ENUM:
+        known = [v.number for v in fd.enum_type.values if v.number] or [0]
+        return tag(fd.number, WT_VARINT) + varint(draw(st.sampled_from(known)))
+    if kind in (F.TYPE_FLOAT, F.TYPE_DOUBLE):
+        return tag(fd.number, wire_type(kind)) + scalar_payload(kind, draw(st.floats(0, 100)))
+    if kind == F.TYPE_GROUP:
+        return tag(fd.number, WT_SGROUP) + tag(fd.number, WT_EGROUP)
+    value = draw(st.integers(0, 1 if kind == F.TYPE_BOOL else 50))
+    return tag(fd.number, wire_type(kind)) + scalar_payload(kind, value)
+
+
 @st.composite
 def _packed(draw: st.DrawFn, fd: FieldDescriptor) -> bytes:
     values = draw(st.lists(_scalar(fd.type, fd), max_size=6))
@@ -366,11 +403,11 @@ def message(draw: st.DrawFn, descriptor: Descriptor, profile: Profile, depth: in
     """A message of the type with a random subset of its fields set (random order, repeats, packed or not)."""
     parts: list[bytes] = []
     for fd in descriptor.fields:
-        if not draw(st.integers(0, 9)) < (6 if depth < 3 else 3):
+        if not draw(st.integers(0, 9)) < (7 if profile.plausible and depth < 3 else 6 if depth < 3 else 3):
             continue
         if fd.is_repeated:
             scalar = fd.type not in (F.TYPE_STRING, F.TYPE_BYTES, F.TYPE_MESSAGE, F.TYPE_GROUP)
-            if scalar and draw(st.booleans()):
+            if scalar and not profile.plausible and draw(st.booleans()):
                 parts.append(draw(_packed(fd)))
             else:
                 count = draw(st.integers(0, 3 if depth < 2 else 1))
@@ -419,8 +456,8 @@ class Case:
         return sum(len(m) for m in self.messages)
 
 
-KINDS = ("random", "random", "random", "random", "invalid_utf8", "unknown_fields", "truncated", "deep_nesting",
-         "huge_repeated", "long_string", "garbage")
+KINDS = ("plausible", "plausible", "plausible", "random", "random", "random", "invalid_utf8", "unknown_fields",
+         "truncated", "deep_nesting", "huge_repeated", "long_string", "garbage")
 UNAUTHORIZED = ("no_credentials", "intruder", "forged")
 
 
@@ -429,7 +466,7 @@ def request_bytes(draw: st.DrawFn, rpc: Rpc, kind: str, profile: Profile) -> byt
     """One request message of the kind."""
     descriptor = rpc.method.input_type
     base = draw(message(descriptor, profile))
-    if kind in ("random", "invalid_utf8"):
+    if kind in ("random", "invalid_utf8", "plausible"):
         return base
     if kind == "unknown_fields":
         extra: list[bytes] = []
@@ -494,9 +531,10 @@ def cases(draw: st.DrawFn, rpc: Rpc) -> Case:
     kind = draw(st.sampled_from(KINDS))
     mode = "authorized" if draw(st.integers(0, 9)) else draw(st.sampled_from(UNAUTHORIZED))
     user = draw(st.sampled_from(FUZZ_USERS)) if auth.user else None
-    profile = Profile(user, kind == "invalid_utf8", hints_for(rpc, auth, user))
-    count = draw(st.integers(0 if rpc.client_streaming else 1, 4)) if rpc.client_streaming else 1
-    messages = tuple(draw(request_bytes(rpc, kind if i == count - 1 or draw(st.booleans()) else "random", profile))
+    profile = Profile(user, kind == "invalid_utf8", hints_for(rpc, auth, user), plausible=kind == "plausible")
+    count = draw(st.integers(0, 4)) if rpc.client_streaming else 1
+    other = "plausible" if kind == "plausible" else "random"
+    messages = tuple(draw(request_bytes(rpc, kind if i == count - 1 or draw(st.booleans()) else other, profile))
                      for i in range(count))
     return Case(kind, messages, mode, user)
 
