@@ -121,7 +121,7 @@ def policy_of(settings: ProfileDataSettings) -> Policy:
         personalization_default_granted=settings.personalization_default == "granted",
         catalogue_writers=frozenset(settings.catalogue_writers), log_readers=frozenset(settings.log_readers),
         impression_loggers=frozenset(settings.impression_loggers),
-        privacy_callers=frozenset(settings.privacy_callers))
+        privacy_callers=frozenset(settings.privacy_callers), account_writers=frozenset(settings.account_writers))
 
 
 def build(settings: ProfileSettings) -> ProfileApp:

@@ -90,6 +90,8 @@ class Policy:
         impression_loggers: identities allowed to send IMPRESSION events.
         privacy_callers: identities allowed ExportUser and DeleteUser (the gateway's privacy requests, ops'
             erasure requests); a user context, when present, must still name the user.
+        account_writers: identities allowed to change a user's profile, consent or orders (UpdateProfile,
+            UpdateConsent, RequestCancellation, RequestAddressChange); the same subject check applies.
     """
 
     retention_us: int
@@ -98,6 +100,7 @@ class Policy:
     log_readers: frozenset[str]
     impression_loggers: frozenset[str]
     privacy_callers: frozenset[str] = frozenset({"gateway", "ops"})
+    account_writers: frozenset[str] = frozenset({"gateway", "support", "ops"})
 
 
 def _allowed(caller_service: str | None, allowed: frozenset[str]) -> bool:
@@ -505,6 +508,12 @@ class ProfileService:
         indexer) must not bulk-read or erase a user's data."""
         if not _allowed(caller_service, self.policy.privacy_callers):
             raise PermissionDenied("this identity may not export or delete a user's data", reason="CALLER_NOT_ALLOWED")
+
+    def check_account_writer(self, caller_service: str | None) -> None:
+        """A user's profile, consent and order requests change only through the account writers: a compute
+        service (ranking, retrieval, embedding) must not withdraw a consent or redirect a delivery."""
+        if not _allowed(caller_service, self.policy.account_writers):
+            raise PermissionDenied("this identity may not change a user's account", reason="CALLER_NOT_ALLOWED")
 
     async def delete_user(self, user_id: str, context_user: str | None) -> DeleteReport:
         """Deletes events, features, profile and consent for real; idempotent."""

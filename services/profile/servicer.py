@@ -210,6 +210,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
 
     async def RequestCancellation(self, request: pb.RequestCancellationRequest,
                                   context: Ctx) -> pb.RequestCancellationResponse:
+        self.service.check_account_writer(current_caller().service)
         entry, duplicate = await self.orders.request(
             CANCELLATION, request.user_id, request.order_id, request_id=request.request_id,
             doc={"line_ids": list(request.line_ids), "reason": request.reason}, context_user=_context_user())
@@ -217,6 +218,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
 
     async def RequestAddressChange(self, request: pb.RequestAddressChangeRequest,
                                    context: Ctx) -> pb.RequestAddressChangeResponse:
+        self.service.check_account_writer(current_caller().service)
         entry, duplicate = await self.orders.request(
             ADDRESS_CHANGE, request.user_id, request.order_id, request_id=request.request_id,
             doc={"shipping_address_token": request.shipping_address_token,
@@ -244,6 +246,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         return pb.GetProfileResponse(profile=convert.profile_to_pb(profile, await self._consent_pb(request.user_id)))
 
     async def UpdateProfile(self, request: pb.UpdateProfileRequest, context: Ctx) -> pb.UpdateProfileResponse:
+        self.service.check_account_writer(current_caller().service)
         new = convert.profile_from_pb(request.user_id, request.profile)
         profile = await self.service.update_profile(new, list(request.update_mask.paths), request.allow_missing,
                                                     request.profile.etag, _context_user())
@@ -254,6 +257,7 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
         return pb.GetConsentResponse(consent=await self._consent_pb(request.user_id))
 
     async def UpdateConsent(self, request: pb.UpdateConsentRequest, context: Ctx) -> pb.UpdateConsentResponse:
+        self.service.check_account_writer(current_caller().service)
         decided = await self.service.update_consent(request.user_id, request.consent.personalization,
                                                     request.consent.marketing, list(request.update_mask.paths),
                                                     _context_user())

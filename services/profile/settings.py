@@ -80,6 +80,9 @@ class ProfileDataSettings(BaseSettings):
                                    description="Identities allowed ApplyOrderEvents (the shop's order feed).")
     privacy_callers: list[str] = Field(default_factory=lambda: ["gateway", "ops"],
                                        description="Identities allowed ExportUser and DeleteUser (privacy requests).")
+    account_writers: list[str] = Field(default_factory=lambda: ["gateway", "support", "ops"],
+                                       description="Identities allowed UpdateProfile, UpdateConsent, "
+                                       "RequestCancellation and RequestAddressChange.")
     order_systems: list[str] = Field(default_factory=lambda: ["orders"],
                                      description="Identities allowed to drain the outbox (the shop's order system).")
 
