@@ -468,7 +468,7 @@ def cursor_cases(cases: Cases, m: Mesh) -> None:
 # ------------------------------------------------------------------------------------------ direct services
 
 
-def user_context_cases(cases: Cases, m: Mesh, owner: str) -> None:
+def user_context_cases(cases: Cases, m: Mesh, owner: str, session_id: str) -> None:
     """Forged user contexts: at every service's envelope, and against profile's, support's, vault's checks."""
     area = "services: user context"
     foreign = UserContextSigner(Ed25519PrivateKey.generate())
@@ -510,6 +510,15 @@ def user_context_cases(cases: Cases, m: Mesh, owner: str) -> None:
     cases.check(area, "support.ExportUserSessions of A with B's context", "PERMISSION_DENIED SUBJECT_MISMATCH",
                 lambda: outcome(lambda: support.ExportUserSessions(spb.ExportUserSessionsRequest(user_id=owner),
                                                                    metadata=m.context(stranger), timeout=TIMEOUT_S)))
+    cases.check(area, "support.GetSession of A's session with B's context", "NOT_FOUND UNKNOWN_SESSION",
+                refused(support.GetSession, spb.GetSessionRequest(session_id=session_id), metadata=m.context(stranger),
+                        timeout=TIMEOUT_S))
+    cases.check(area, "support.GetSession of A's session as gateway, no context",
+                "UNAUTHENTICATED USER_CONTEXT_MISSING",
+                refused(support.GetSession, spb.GetSessionRequest(session_id=session_id), timeout=TIMEOUT_S))
+    cases.check(area, "support.Converse without a user context", "UNAUTHENTICATED USER_CONTEXT_MISSING",
+                refused(lambda: list(support.Converse(iter([spb.ConverseRequest(input={"open": {}})]),
+                                                      timeout=TIMEOUT_S))))
     cases.check(area, "support.DeleteUserSessions of A without a context", "UNAUTHENTICATED USER_CONTEXT_MISSING",
                 lambda: outcome(lambda: support.DeleteUserSessions(spb.DeleteUserSessionsRequest(user_id=owner),
                                                                    timeout=TIMEOUT_S)))
@@ -602,6 +611,20 @@ def identity_cases(cases: Cases, m: Mesh, owner: str) -> None:
          lambda: m.profile("retrieval").DeleteUser(ppb.DeleteUserRequest(user_id=nobody), timeout=TIMEOUT_S)),
         ("profile.ExportUser as embedding, no user context", "PERMISSION_DENIED CALLER_NOT_ALLOWED",
          lambda: list(m.profile("embedding").ExportUser(ppb.ExportUserRequest(user_id=nobody), timeout=TIMEOUT_S))),
+        ("profile.UpdateConsent as ranking, no user context", "PERMISSION_DENIED CALLER_NOT_ALLOWED",
+         lambda: m.profile("ranking").UpdateConsent(ppb.UpdateConsentRequest(
+             user_id=nobody, consent={"personalization": 2}, update_mask={"paths": ["personalization"]}),
+             timeout=TIMEOUT_S)),
+        ("profile.UpdateProfile as embedding, no user context", "PERMISSION_DENIED CALLER_NOT_ALLOWED",
+         lambda: m.profile("embedding").UpdateProfile(ppb.UpdateProfileRequest(
+             user_id=nobody, profile=ppb.Profile(user_id=nobody), update_mask={"paths": ["preferences"]},
+             allow_missing=True), timeout=TIMEOUT_S)),
+        ("profile.RequestAddressChange as retrieval, no user context", "PERMISSION_DENIED CALLER_NOT_ALLOWED",
+         lambda: m.profile("retrieval").RequestAddressChange(ppb.RequestAddressChangeRequest(
+             user_id=owner, order_id="A99999", request_id=uuid.uuid4().hex), timeout=TIMEOUT_S)),
+        ("profile.RequestCancellation as console, no user context", "PERMISSION_DENIED CALLER_NOT_ALLOWED",
+         lambda: m.profile("console").RequestCancellation(ppb.RequestCancellationRequest(
+             user_id=owner, order_id="A99999", request_id=uuid.uuid4().hex), timeout=TIMEOUT_S)),
         ("support.ListHandoffs as gateway (console only)", "PERMISSION_DENIED CALLER_NOT_ALLOWED",
          lambda: m.support("gateway").ListHandoffs(spb.ListHandoffsRequest(), timeout=TIMEOUT_S)),
         ("support.TakeHandoff as profile (console only)", "PERMISSION_DENIED CALLER_NOT_ALLOWED",
@@ -1160,7 +1183,7 @@ def test_security_cases_and_pii_scan(hostile: HostileMesh, mesh: Supervisor, gat
         gateway_auth_cases(cases, m)
         gateway_ownership_cases(cases, m, person.user_id, order_id, session_id)
         cursor_cases(cases, m)
-        user_context_cases(cases, m, person.user_id)
+        user_context_cases(cases, m, person.user_id, session_id)
         transport_cases(cases, m)
         identity_cases(cases, m, person.user_id)
         vault_cases(cases, m, person.user_id, person.tokens)
