@@ -16,7 +16,6 @@ bare national digits, ...). Matching is case-insensitive on bytes, so UTF-8 text
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -34,8 +33,9 @@ class Needle:
     """One thing to look for.
 
     Attributes:
-        kind: `pii` (raw personal data: never allowed anywhere outside the vault's ciphertexts) or `id` (an
-            identifier of the user: allowed in stores while the user exists, never after the deletion).
+        kind: `pii` (raw personal data), `id` (the user id, vault tokens), `ref` (opaque ids of the user's
+            records: orders, sessions, hand-offs) or `secret` (the vault's bytes of the user: wrapped data key,
+            blind-index hashes, ciphertexts); the suite decides where each may appear.
         label: what it is, for the report (never the value itself).
         spellings: the byte strings any of which counts as a hit (matched case-insensitively).
     """
@@ -288,7 +288,3 @@ def scan_metrics(ports: dict[str, int], needles: list[Needle]) -> list[Place]:
         places.append(place)
     return places
 
-
-def subject_hash(user_id: str) -> str:
-    """SHA-256 hex of a user id: how the gateway's receipts and profile's tombstones name a deleted user."""
-    return hashlib.sha256(user_id.encode()).hexdigest()

@@ -16,13 +16,17 @@ Areas (one row per case in the "Security cases" table; `seen` is what the mesh a
   cookies, posts without or with a wrong CSRF token or from another origin, open redirects.
 
 The PII scan (pii_scan.py) runs twice, after the run and after the deletion, over every SQLite file under
-`mesh.home` (every table, every row) and its raw pages, every other file there, every service's log, the
-trace export and every /metrics page. Raw PII must be nowhere, ever (the vault's ciphertexts hold it
-encrypted, so they are scanned like the rest). The user's identifiers (user id, vault tokens, order id,
-support session and hand-off ids) may sit in stores while the user exists; logs, spans and metrics must never
-carry them; after the deletion no store may hold them. The places that legitimately keep a pseudonymous
-deletion receipt (docs/privacy.md) are checked to hold it under the documented hash, and nothing else:
-the gateway's `gateway/privacy.sqlite` `receipts` and profile's `tombstones`.
+`mesh.home` (every table, every row) and its raw pages, every other file there, every service's log, the trace
+export and every /metrics page. Raw PII must be nowhere, ever (the vault's ciphertexts hold it encrypted, so
+they are scanned like the rest). The user id and vault tokens may sit in stores while the user exists, never
+in logs, spans or metrics; the order, support session and hand-off ids (opaque) may also appear in logs and
+spans; after the deletion no store may hold any of them. The places that legitimately keep a pseudonymous
+deletion receipt (docs/privacy.md) are checked to hold it under the documented hash, and nothing else: the
+gateway's `gateway/privacy.sqlite` `receipts` and profile's `tombstones`. The vault's own records of a
+forgotten subject (token tombstones, shredded subjects, audit log: docs/vault.md) keep the raw user id and
+tokens; they are allowed for ids only and reported as an open finding (VAULT_RECORDS). The vault's secrets of
+the user (wrapped data key, blind-index hashes, ciphertexts, read from its files before the deletion) must be
+gone from every file after it, write-ahead logs included.
 
 Short and full versions are the same cases (the suite takes well under the CI budget).
 """
