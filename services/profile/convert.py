@@ -13,10 +13,16 @@ from services.profile.served import delimited, varint
 from shopmesh.common.v1 import account_pb2, event_pb2, features_pb2, item_pb2, money_pb2
 from shopmesh.profile.v1 import profile_service_pb2 as pb
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 def ts_to_us(ts: timestamp_pb2.Timestamp) -> int:
-    """Timestamp -> microseconds (0 for an unset timestamp)."""
-    return ts.seconds * 1_000_000 + ts.nanos // 1000
+    """Timestamp -> microseconds (0 for an unset timestamp), clamped to 64 bits.
+
+    A request may carry any int64 seconds: unclamped, 10^15 s reached the stores as 10^21 us and SQLite raised
+    OverflowError (found by fuzzing ReadEvents). Clamped, order is kept: such a time is still later (or
+    earlier) than any real one, so filters and event-time checks treat it as they should."""
+    return max(INT64_MIN, min(INT64_MAX, ts.seconds * 1_000_000 + ts.nanos // 1000))
 
 
 def us_to_ts(us: int) -> timestamp_pb2.Timestamp:

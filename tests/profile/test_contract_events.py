@@ -171,3 +171,14 @@ async def test_resume_tokens_out_of_the_stores_range_are_invalid(profile: Runnin
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await read_all(profile, resume_token=token)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, numbers
+
+
+async def test_read_events_takes_any_int64_time_window(profile: Running) -> None:
+    """Found by fuzzing: a start_time of 10^15 s became 10^21 us and SQLite raised OverflowError (INTERNAL).
+    Times are clamped to 64-bit microseconds: a window after every event is empty, one before none is all."""
+    await load_catalogue(profile.stub("loader"))
+    await profile.stub().IngestEvents(pb.IngestEventsRequest(events=[event("w1", "u1", VIEW, T0, "ml-1")]), timeout=5)
+    far = 2**63 - 1
+    assert await read_all(profile, start_time=ts(10**15)) == []
+    assert [e.event_id for e in await read_all(profile, end_time=ts(far))] == ["w1"]
+    assert [e.event_id for e in await read_all(profile, start_time=ts(-far))] == ["w1"]
