@@ -14,21 +14,31 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
+from google.protobuf import message_factory
+from google.protobuf.message import DecodeError
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from shopmesh.mesh import Supervisor, check_health
 from tests.hardening import report
 from tests.hardening.hostile.fuzzing import (
+    FUZZ_USERS,
+    MAX_MESSAGE_BYTES,
     SERVICES,
     Case,
     MeshClient,
+    Profile,
     Rpc,
     RpcStats,
+    auth_for,
     cases,
     edge_cases,
+    hints_for,
     mesh_rpcs,
+    request_bytes,
 )
 
 INFRA = [rpc for rpc in mesh_rpcs() if rpc.infra]
@@ -133,3 +143,32 @@ def test_every_rpc_of_the_mesh_survives_fuzzing(mesh: Supervisor) -> None:
     problems = crashes + failures + blocked
     assert not problems, f"{len(problems)} fuzzing failures:\n" + "\n".join(problems[:80])
 
+
+
+def _check_parses(strategy: st.SearchStrategy[bytes], parse: Callable[[bytes], object]) -> None:
+    @settings(max_examples=3, derandomize=True, deadline=None, database=None, phases=(Phase.generate,),
+              suppress_health_check=list(HealthCheck))
+    @given(raw=strategy)
+    def parses(raw: bytes) -> None:
+        parse(raw)
+
+    parses()
+
+
+def test_the_generators_write_what_they_claim() -> None:
+    """The harness itself: plausible and random cases are messages protobuf parses (so they reach the servicer,
+    not just the decode guard), and the edge cases are what their names say."""
+    for rpc in mesh_rpcs():
+        parse = message_factory.GetMessageClass(rpc.method.input_type).FromString
+        auth = auth_for(rpc.service, rpc.name)
+        for kind in ("plausible", "random"):
+            profile = Profile(FUZZ_USERS[0], False, hints_for(rpc, auth, FUZZ_USERS[0]), plausible=kind == "plausible")
+
+            _check_parses(request_bytes(rpc, kind, profile), parse)
+        edges = {case.kind: case for case in edge_cases(rpc)}
+        assert MAX_MESSAGE_BYTES - 1024 < edges["max_size"].size <= MAX_MESSAGE_BYTES
+        assert edges["past_max_size"].size > MAX_MESSAGE_BYTES
+        for kind in ("deep_nesting", "invalid_utf8"):
+            if kind in edges:
+                with pytest.raises(DecodeError):
+                    parse(edges[kind].messages[0])
