@@ -994,6 +994,25 @@ def _reveal_button(agent: AgentBrowser, handoff_id: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------------- scan
 
 
+DEFECTS = [
+    "fixed: profile's ExportUser and DeleteUser answered any mesh identity (retrieval, embedding...) without a "
+    "user context: now the privacy callers only (gateway, ops)",
+    "fixed: profile's UpdateProfile, UpdateConsent, RequestCancellation and RequestAddressChange likewise: now the "
+    "account writers only (gateway, support, ops)",
+    "fixed: after a delete-my-data the SQLite write-ahead logs of profile, support and the vault still held the "
+    "user's rows (ids, tokens, redacted transcripts) and, in the vault's keystore, the destroyed data key "
+    "(decryptable with the KEK): secure_delete, and the logs checkpointed and truncated after each deletion",
+    "fixed: profile logged the customer's user id for each console order read (it outlived the deletion): now the "
+    "tombstone hash",
+    "fixed: the gateway refused an address without address_id (REQUIRED) although the contract derives one: now "
+    "derived from the address's vault token; GetProfile's documented NOT_FOUND reason corrected to "
+    "PROFILE_NOT_FOUND",
+    "open: the vault keeps a forgotten subject's raw user id and tokens in its token tombstones, shredded-subject "
+    "record and audit log (by design, docs/vault.md; not pseudonymised like the gateway's receipts)",
+    "open: ranking, retrieval and embedding accept any mesh identity (they keep no per-user data); profile's reads "
+    "(GetProfile, GetConsent, orders, features) without a user context are open to any mesh identity",
+]
+"""What this suite found (printed under its table in docs/reliability.md)."""
 RECEIPT_PLACES = {
     "gateway/privacy.sqlite": "receipts.subject_key = SHA-256('shopmesh.privacy.v1:' + user id)",
     "profile/profile.sqlite": "tombstones.subject_hash = SHA-256('shopmesh.profile.tombstone.v1:' + user id)",
@@ -1224,7 +1243,8 @@ def test_security_cases_and_pii_scan(hostile: HostileMesh, mesh: Supervisor, gat
                             f"{elapsed:.0f} s against one whole mesh ({'full' if full_length() else 'short'} "
                             "run; both are the same cases).",
                             "`seen` is the gRPC status and google.rpc.ErrorInfo reason, or the HTTP status and "
-                            "where it led; '(control)' rows are the genuine request that must succeed."]),
+                            "where it led; '(control)' rows are the genuine request that must succeed.",
+                            *(f"Defect {d}." for d in DEFECTS)]),
                Table(title="PII scan (one fresh user: demo-like run, then delete-my-data)",
                      columns=["phase", "group", "place", "scanned", "found (violations)", "found (allowed: why)",
                               "pass"],
