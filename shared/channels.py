@@ -22,6 +22,9 @@ from shared.usercontext import METADATA_KEY as USER_CONTEXT_KEY
 
 _RETRYABLE_LEVELS = (MethodOptions.NO_SIDE_EFFECTS, MethodOptions.IDEMPOTENT)
 _tracer = trace.get_tracer("shopmesh.rpc")
+RECONNECT_INITIAL_MS = 250
+RECONNECT_MAX_MS = 2000
+"""Reconnect backoff of every mesh channel (first wait, longest wait)."""
 DEADLINE_SAFETY_MARGIN_S = 0.002
 """Taken off the propagated deadline so the callee times out before the caller does, not after."""
 
@@ -207,6 +210,12 @@ class ChannelFactory:
             ("grpc.max_send_message_length", self._max_message_bytes),
             ("grpc.max_receive_message_length", self._max_message_bytes),
             ("grpc.dns_min_time_between_resolutions_ms", 1000),
+            # A replica that comes back (a restart, a crash) is dialled again within RECONNECT_MAX_MS, not after
+            # gRPC's default backoff of up to 120 s: a peer that was down 10 s would otherwise stay unused for
+            # seconds after it is SERVING, and a rolling restart could take the other replica away first.
+            ("grpc.initial_reconnect_backoff_ms", RECONNECT_INITIAL_MS),
+            ("grpc.min_reconnect_backoff_ms", RECONNECT_INITIAL_MS),
+            ("grpc.max_reconnect_backoff_ms", RECONNECT_MAX_MS),
         ]
         interceptors = [_PropagatingInterceptor(self._default_deadline_s, self._stream_deadline_s,
                                                 forward_user_context=forward_user_context)]

@@ -18,7 +18,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from shared.errors import FieldViolation, InvalidArgument
+from shared.errors import FieldViolation, InvalidArgument, Unavailable
 from shared.interceptors import MeshServerInterceptor
 from shared.logging import get_logger
 from shared.metrics import RpcMetrics
@@ -169,6 +169,55 @@ def _guarded(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     return grpc.stream_stream_rpc_method_handler(stream_stream_writer, deserializer, serializer)
 
 
+_ALWAYS_ANSWERED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+class StartupGate(grpc.aio.ServerInterceptor):
+    """Answers every RPC but health and reflection with UNAVAILABLE (ErrorInfo reason NOT_READY) until the
+    service has declared itself ready once.
+
+    The main port is bound before the service loads its models and connects its stores (health says
+    NOT_SERVING meanwhile), and a peer that dials it directly, without watching health, would reach a half-built
+    servicer: an INTERNAL where the caller should retry elsewhere. Later health flips (a store that stops
+    answering) stay advisory: the service keeps answering what it still can.
+    """
+
+    def __init__(self, opened: Callable[[], bool], service_name: str):
+        self._opened = opened
+        self._service_name = service_name
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or self._opened() or method.startswith(_ALWAYS_ANSWERED):
+            return handler
+        status = rpc_status.to_status(Unavailable(
+            f"{self._service_name} is starting; retry shortly", reason="NOT_READY",
+            metadata={"service": self._service_name}).to_status())
+
+        async def refuse(_request: Any, context: grpc.aio.ServicerContext) -> Any:
+            await context.abort_with_status(status)
+
+        async def refuse_stream(_request: Any, context: grpc.aio.ServicerContext) -> None:
+            await context.abort_with_status(status)
+
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(refuse, handler.request_deserializer,
+                                                      handler.response_serializer)
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(refuse_stream, handler.request_deserializer,
+                                                       handler.response_serializer)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(refuse, handler.request_deserializer,
+                                                       handler.response_serializer)
+        return grpc.stream_stream_rpc_method_handler(refuse_stream, handler.request_deserializer,
+                                                    handler.response_serializer)
+
+
 class ServiceHost:
     """Runs one service's gRPC servers.
 
@@ -198,6 +247,7 @@ class ServiceHost:
         self._stopped = asyncio.Event()
         self.port = 0
         self.health_port = 0
+        self._opened = False
         self.metrics_port = 0
 
     def _verifier(self) -> UserContextVerifier | None:
@@ -225,7 +275,8 @@ class ServiceHost:
         if self._main_server:
             envelope = MeshServerInterceptor(s.service_name, self.metrics, self._verifier(),
                                              s.default_deadline_ms / 1000)
-            server = grpc.aio.server(interceptors=[DecodeGuard(), envelope, *self._extra_interceptors],
+            gate = StartupGate(lambda: self._opened, s.service_name)
+            server = grpc.aio.server(interceptors=[DecodeGuard(), gate, envelope, *self._extra_interceptors],
                                      options=self._server_options())
             self._register(server)
             health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -258,6 +309,7 @@ class ServiceHost:
     async def set_ready(self, ready: bool = True) -> None:
         """Flips health for the server and every registered service."""
         status = SERVING if ready else NOT_SERVING
+        self._opened = self._opened or ready
         for name in ("", *self._service_names):
             await self.health.set(name, status)
         _log.info("server.health", serving=ready)

@@ -11,7 +11,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
-from kittest.v1 import echo_pb2
+from kittest.v1 import echo_pb2, echo_pb2_grpc
 
 from shared.channels import ChannelFactory
 from shared.tls import TlsFiles
@@ -39,6 +39,41 @@ async def test_health_serving_only_after_readiness_on_plaintext_port(mesh_certs:
         assert await _health(host.health_port, SERVICE_NAME) == "SERVING"
     finally:
         await host.stop(0)
+
+
+async def test_rpcs_before_the_first_readiness_are_unavailable_not_ready(mesh_certs: Path,
+                                                                       gateway_tls: TlsFiles) -> None:
+    """The main port is bound before the service has loaded what it serves: until its first SERVING, calls get
+    UNAVAILABLE NOT_READY (retryable elsewhere), never a half-built servicer's INTERNAL; health still answers.
+    A later NOT_SERVING (a store down) does not close the gate again."""
+    host, _ = build(echo_settings(mesh_certs))
+    await host.start()
+    try:
+        async with raw_channel(host.port, gateway_tls) as channel:
+            stub = echo_pb2_grpc.EchoServiceStub(channel)
+            for call in (stub.Echo(echo_pb2.EchoRequest(text="hi"), timeout=2),
+                         _drain(stub.Chunks(echo_pb2.EchoRequest(text="hi"), timeout=2))):
+                with pytest.raises(grpc.aio.AioRpcError) as early:
+                    await call
+                assert early.value.code() == grpc.StatusCode.UNAVAILABLE
+                status = rpc_status.from_call(early.value)
+                assert status is not None
+                info = error_details_pb2.ErrorInfo()
+                assert status.details[0].Unpack(info) and info.reason == "NOT_READY"
+            health = health_pb2_grpc.HealthStub(channel)
+            assert (await health.Check(health_pb2.HealthCheckRequest(), timeout=2)).status == \
+                health_pb2.HealthCheckResponse.NOT_SERVING
+            await host.set_ready(True)
+            assert (await stub.Echo(echo_pb2.EchoRequest(text="hi"), timeout=2)).text == "hi"
+            await host.set_ready(False)
+            assert (await stub.Echo(echo_pb2.EchoRequest(text="again"), timeout=2)).text == "again"
+    finally:
+        await host.stop(0)
+
+
+async def _drain(call: object) -> None:
+    async for _ in call:  # type: ignore[attr-defined]
+        pass
 
 
 async def test_health_port_serves_only_health(echo_server, gateway_tls: TlsFiles) -> None:
