@@ -540,9 +540,11 @@ def transport_cases(cases: Cases, m: Mesh) -> None:
     """No client certificate, a foreign CA's certificate, plaintext, and the plaintext health port."""
     area = "services: mTLS"
     ca = (m.mesh.certs_dir / "ca.pem").read_bytes()
-    foreign_dir = Path(tempfile.mkdtemp(prefix="foreign-ca-"))
-    ensure_certs(foreign_dir, ("gateway",))  # another CA, and a certificate naming the gateway's identity
-    foreign_cert, foreign_key = (foreign_dir / "gateway.pem").read_bytes(), (foreign_dir / "gateway.key").read_bytes()
+    with tempfile.TemporaryDirectory(prefix="foreign-ca-") as folder:
+        foreign_dir = Path(folder)
+        ensure_certs(foreign_dir, ("gateway",))  # another CA, and a certificate naming the gateway's identity
+        foreign_cert = (foreign_dir / "gateway.pem").read_bytes()
+        foreign_key = (foreign_dir / "gateway.key").read_bytes()
     options = [("grpc.ssl_target_name_override", "")]
     for name in GRPC_SERVICES:
         address = f"127.0.0.1:{service(m.mesh, name).port}"
