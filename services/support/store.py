@@ -13,6 +13,13 @@ Doc = dict[str, Any]
 Mutator = Callable[[Doc], Doc]
 
 
+def handoff_order(doc: Doc) -> float:
+    """The queue-order key of a hand-off: its creation time in epoch seconds (`_created`; the RFC 3339
+    `create_time` is for people). Redis sorts the queue by it as a ZSET score, SQLite by a REAL column."""
+    created = doc.get("_created", doc.get("create_time"))
+    return float(created) if isinstance(created, int | float) else 0.0
+
+
 class StoreUnavailable(Exception):
     """The backend cannot be reached (the engine maps it to UNAVAILABLE)."""
 

@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from services.support.store import Doc, Mutator, StoreUnavailable
+from services.support.store import Doc, Mutator, StoreUnavailable, handoff_order
 
 _RETRIES = 20
 
@@ -106,7 +106,7 @@ class RedisSessionStore:
         """See SessionStore."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(self._handoff_key(doc["handoff_id"]), json.dumps(doc), ex=self._handoff_ttl)
-            pipe.zadd(f"{self._p}handoffs", {doc["handoff_id"]: doc["create_time"]})
+            pipe.zadd(f"{self._p}handoffs", {doc["handoff_id"]: handoff_order(doc)})
             await self._call(pipe.execute())
 
     async def update_handoff(self, handoff_id: str, mutate: Mutator) -> Doc | None:

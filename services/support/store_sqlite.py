@@ -7,7 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from services.support.store import Doc, Mutator
+from services.support.store import Doc, Mutator, handoff_order
 from shared.sqlite import scrub_wal
 
 _SCHEMA = """
@@ -91,7 +91,7 @@ class SqliteSessionStore:
         self._db.execute("DELETE FROM handoffs WHERE json_extract(doc, '$._created') <= ?",
                          (time.time() - self._handoff_ttl,))
         self._db.execute("INSERT INTO handoffs VALUES (?, ?, ?)",
-                         (doc["handoff_id"], doc["create_time"], json.dumps(doc)))
+                         (doc["handoff_id"], handoff_order(doc), json.dumps(doc)))
 
     async def update_handoff(self, handoff_id: str, mutate: Mutator) -> Doc | None:
         """See SessionStore."""

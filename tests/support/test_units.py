@@ -11,7 +11,7 @@ import pytest
 from services.support.content import load_examples, load_faq, load_taxonomy
 from services.support.escalation import NEGATIVE_SENTIMENT, REPEATED_FAILURE, USER_REQUESTED, EscalationPolicy
 from services.support.language import detect_language
-from services.support.records import chunk_text
+from services.support.records import chunk_text, rfc3339
 from services.support.slots import extract_slots, slot_matches
 from services.support.store_sqlite import SqliteSessionStore
 from shopmesh.data import order_policy
@@ -97,7 +97,14 @@ async def _exercise(store: object) -> None:
     assert updated["n"] == 1 and (await store.get_session(sid))["n"] == 1  # type: ignore[attr-defined]
     assert sid in await store.user_session_ids("u-1")  # type: ignore[attr-defined]
     hid = uuid.uuid4().hex
-    await store.create_handoff({"handoff_id": hid, "create_time": now, "user_id": "u-1", "state": "W"})  # type: ignore[attr-defined]
+    # Shaped as the engine writes it: RFC 3339 create_time for people, epoch `_created` for the queue order.
+    await store.create_handoff({"handoff_id": hid, "create_time": rfc3339(now), "_created": now,  # type: ignore[attr-defined]
+                                "user_id": "u-1", "state": "W"})
+    older = uuid.uuid4().hex
+    await store.create_handoff({"handoff_id": older, "create_time": rfc3339(now - 5), "_created": now - 5,  # type: ignore[attr-defined]
+                                "user_id": "u-2", "state": "W"})
+    assert [d["handoff_id"] for d in await store.list_handoffs()][-2:] == [older, hid]  # type: ignore[attr-defined]
+    assert await store.delete_handoff(older)  # type: ignore[attr-defined]
 
     def fail(_: dict[str, object]) -> dict[str, object]:
         raise ValueError("abort")
