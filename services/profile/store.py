@@ -20,6 +20,7 @@ import orjson
 
 from services.profile.migrations import AUTO_ID, pending
 from services.profile.model import Event, EventOrigin, EventType, Item
+from shared.errors import Unavailable
 from shared.sqlite import scrub_wal
 
 P = ParamSpec("P")
@@ -32,8 +33,15 @@ _PG_TYPES = ("text", "text", "int2", "int8", "text", "text", "text", "text", "in
 _SELECT_EVENTS = f"SELECT sequence, {', '.join(EVENT_COLUMNS)} FROM events"
 
 
-class StoreUnavailable(Exception):
-    """The database cannot be reached or written; nothing of the failed call was committed."""
+class StoreUnavailable(Unavailable):
+    """The database cannot be reached or written; nothing of the failed call was committed.
+
+    An UNAVAILABLE domain error (reason STORE_UNAVAILABLE), so a call path that does not map it itself still
+    answers the caller UNAVAILABLE, never INTERNAL (the chaos suite found ApplyOrderEvents' tombstone refresh
+    doing so while PostgreSQL was down). Its messages name the backend and the exception type, never data."""
+
+    reason = "STORE_UNAVAILABLE"
+    domain = "shopmesh.profile"
 
 
 @dataclass(frozen=True)
