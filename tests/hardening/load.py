@@ -41,7 +41,10 @@ MOVIELENS_USERS = tuple(f"u{n}" for n in range(1, 140))
 QUERIES = ("star wars", "toy story", "comedy", "romance", "space adventure", "horror night", "爱情", "动画")
 QUESTIONS = ("How do I return an item?", "Where is my order?", "怎么退货？", "Can I change my delivery address?")
 ACCEPTED = (event_pb2.EVENT_RESULT_STATUS_ACCEPTED, event_pb2.EVENT_RESULT_STATUS_DUPLICATE)
-_CHANNEL_OPTIONS = [("grpc.lb_policy_name", "round_robin"), ("grpc.keepalive_time_ms", 10_000)]
+_CHANNEL_OPTIONS = [("grpc.lb_policy_name", "round_robin"), ("grpc.keepalive_time_ms", 10_000),
+                    ("grpc.initial_reconnect_backoff_ms", 250), ("grpc.min_reconnect_backoff_ms", 250),
+                    ("grpc.max_reconnect_backoff_ms", 2000)]
+"""The app's client, as the BFF is advised to dial the gateway (docs/gateway.md): balanced, quick to redial."""
 
 
 @dataclass(frozen=True)

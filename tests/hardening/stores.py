@@ -22,11 +22,18 @@ from pathlib import Path
 from shopmesh.mesh import free_port
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout_s: float = 30.0) -> None:
+def _tail(path: Path, chars: int = 2000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, log: Path, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode} during start")
+            raise RuntimeError(f"{what} exited with {proc.returncode} during start; its log ends:\n{_tail(log)}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return
         time.sleep(0.1)
@@ -37,6 +44,7 @@ class _Server:
     """A server process in its own session, killable as a group and restartable on the same port."""
 
     name = "server"
+    log: Path
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -47,7 +55,7 @@ class _Server:
 
     def _ready(self) -> None:
         assert self.proc is not None
-        _wait_port(self.port, self.proc, self.name)
+        _wait_port(self.port, self.proc, self.name, self.log)
 
     def start(self) -> None:
         """Starts the server and waits until it accepts connections."""
@@ -89,6 +97,7 @@ class OwnRedis(_Server):
         super().__init__()
         self.data_dir = data_dir
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = data_dir / "redis.log"
 
     @property
     def url(self) -> str:
@@ -99,7 +108,7 @@ class OwnRedis(_Server):
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        log = (self.data_dir / "redis.log").open("ab")
+        log = self.log.open("ab")
         return subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
              "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no"],
@@ -117,6 +126,7 @@ class OwnPostgres(_Server):
         super().__init__()
         self.root = Path(tempfile.mkdtemp(prefix="shopmesh-hardening-pg-"))
         self.data_dir = self.root / "data"
+        self.log = self.root / "postgres.log"
         self._user = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
         if self._user is not None:
             os.chown(self.root, self._user.pw_uid, self._user.pw_gid)
@@ -147,7 +157,7 @@ class OwnPostgres(_Server):
             raise RuntimeError(f"initdb failed: {done.stdout}{done.stderr}")
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        log = (self.root / "postgres.log").open("ab")
+        log = self.log.open("ab")
         proc: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
             [self._binary("postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-k", str(self.root),
              "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "max_connections=200"],
@@ -159,7 +169,7 @@ class OwnPostgres(_Server):
         import psycopg
 
         assert self.proc is not None
-        _wait_port(self.port, self.proc, self.name, timeout_s=60)
+        _wait_port(self.port, self.proc, self.name, self.log, timeout_s=60)
         deadline = time.monotonic() + 60
         while True:  # listening comes before crash recovery ends: wait until it takes queries
             try:

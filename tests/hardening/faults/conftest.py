@@ -1,0 +1,91 @@
+"""One mesh for the fault suites (chaos, hot swap, soak), started once for the package: every service, with
+profile on the package's own PostgreSQL (event log, orders, profiles) and Redis (online features), the vault on
+that PostgreSQL, and support's sessions in that Redis, so the suites can kill -9 the stores too. The MovieLens
+shop is loaded into those stores first."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from shopmesh.mesh import Supervisor, available_services
+from tests.gateway.conftest import LOAD_RATINGS, mesh_env
+from tests.gateway.helpers import REPO
+from tests.hardening.conftest import install_snapshot
+from tests.hardening.stores import OwnPostgres, OwnRedis
+
+
+@dataclass
+class Stores:
+    """The package's own servers."""
+
+    redis: OwnRedis
+    postgres: OwnPostgres
+
+    def env(self, schema_prefix: str = "") -> dict[str, str]:
+        """Settings pointing profile, the vault and support at these servers (schemas/prefixes per mesh)."""
+        return {
+            "SHOPMESH_PROFILE_POSTGRES_DSN": self.postgres.dsn,
+            "SHOPMESH_PROFILE_POSTGRES_SCHEMA": f"{schema_prefix}profile",
+            "SHOPMESH_PROFILE_REDIS_URL": self.redis.url,
+            "SHOPMESH_PROFILE_REDIS_PREFIX": f"{schema_prefix}shopmesh:profile:",
+            "SHOPMESH_VAULT_STORE": "postgres",
+            "SHOPMESH_VAULT_POSTGRES_DSN": self.postgres.dsn,
+            "SHOPMESH_VAULT_POSTGRES_SCHEMA": f"{schema_prefix}vault_data",
+            "SHOPMESH_VAULT_KEYSTORE_POSTGRES_SCHEMA": f"{schema_prefix}vault_keystore",
+            "SHOPMESH_SUPPORT_SESSION_STORE": "redis",
+            "SHOPMESH_SUPPORT_REDIS_URL": self.redis.url,
+            "SHOPMESH_SUPPORT_REDIS_PREFIX": f"{schema_prefix}shopmesh:support:",
+        }
+
+
+def start_stores(root: Path) -> Stores:
+    """Starts a Redis (AOF, fsync always) and a PostgreSQL of their own."""
+    redis = OwnRedis(root / "redis")
+    postgres = OwnPostgres()
+    redis.start()
+    postgres.start()
+    return Stores(redis, postgres)
+
+
+def load_shop_into(home: Path, env: dict[str, str]) -> None:
+    """`shopmesh data load` (MovieLens, first LOAD_RATINGS ratings) into the stores `env` names."""
+    done = subprocess.run([sys.executable, "-m", "shopmesh", "data", "load", "--limit", str(LOAD_RATINGS),
+                           "--no-clothing"], env=dict(os.environ, **env), cwd=REPO, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@dataclass
+class FaultMesh:
+    """The running mesh and the stores it uses."""
+
+    mesh: Supervisor
+    stores: Stores
+
+
+@pytest.fixture(scope="package")
+def faults_mesh(tmp_path_factory: pytest.TempPathFactory, full_snapshot: Path) -> Iterator[FaultMesh]:
+    """The package's mesh on its own stores, serving the full snapshot."""
+    home = tmp_path_factory.mktemp("faults-mesh")
+    install_snapshot(full_snapshot, home)
+    stores = start_stores(home / "stores")
+    try:
+        # Ranking looks for a newly promoted ranker every 2 s instead of 30 (the hot-swap suite waits for it).
+        env = mesh_env(home, SHOPMESH_RANKING_REFRESH_INTERVAL_S="2", **stores.env())
+        load_shop_into(home, env)
+        supervisor = Supervisor(available_services(), home, extra_env=env)
+        try:
+            supervisor.start(timeout_s=400)
+            yield FaultMesh(supervisor, stores)
+        finally:
+            supervisor.stop()
+    finally:
+        stores.redis.stop()
+        stores.postgres.remove()
