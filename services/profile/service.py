@@ -44,8 +44,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+MAX_VIOLATIONS = 100
+"""Field violations one INVALID_ARGUMENT carries at most (a batch of bad items must not make a huge status)."""
+
+
 def invalid(violations: list[Violation], message: str = "invalid request") -> InvalidArgument:
-    """INVALID_ARGUMENT with one BadRequest violation per field; reasons also in ErrorInfo metadata."""
+    """INVALID_ARGUMENT with one BadRequest violation per field (the first 100); reasons also in ErrorInfo
+    metadata."""
+    violations = violations[:MAX_VIOLATIONS]
     return InvalidArgument(
         message, [FieldViolation(v.field, f"{v.reason}: {v.description}") for v in violations],
         reason=violations[0].reason, metadata={v.field: v.reason for v in violations})
@@ -220,9 +226,9 @@ class ProfileService:
         return catalog
 
     def _check_ids(self, ids: list[str], field: str) -> None:
-        violations = _count_violation(field, len(ids), MAX_ITEMS_PER_CALL)
-        violations += [Violation(f"{field}[{i}]", "MALFORMED_ID", ID_RULE)
-                       for i, x in enumerate(ids) if not valid_id(x)]
+        # A million ids (found by fuzzing) took GetItemFeatures 4.5 s in checks and violations: count first.
+        violations = _count_violation(field, len(ids), MAX_ITEMS_PER_CALL) or [
+            Violation(f"{field}[{i}]", "MALFORMED_ID", ID_RULE) for i, x in enumerate(ids) if not valid_id(x)]
         if violations:
             raise invalid(violations)
 
