@@ -31,7 +31,8 @@ DEADLINE_SAFETY_MARGIN_S = 0.002
 
 def retry_service_config(services: Iterable[ServiceDescriptor], *, max_attempts: int = 4,
                          initial_backoff_s: float = 0.05, max_backoff_s: float = 1.0) -> dict[str, Any]:
-    """A gRPC service config: round_robin, and a retry policy for methods the proto marks idempotent.
+    """A gRPC service config: round_robin over the replicas that report SERVING, and a retry policy for
+    methods the proto marks idempotent.
 
     The contract decides: methods with `option idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` are
     retried on UNAVAILABLE; every other method is never retried by the channel.
@@ -42,7 +43,12 @@ def retry_service_config(services: Iterable[ServiceDescriptor], *, max_attempts:
         for method in service.methods:
             if method.GetOptions().idempotency_level in _RETRYABLE_LEVELS:
                 names.append({"service": service.full_name, "method": method.name})
-    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": []}
+    # healthCheckConfig: each replica's subchannel watches grpc.health.v1 on the peer's main port, and
+    # round_robin sends calls only to replicas that say SERVING: a replica still loading, draining after
+    # SIGTERM, or without a store it needs is skipped, as a Kubernetes readiness probe takes a pod out of its
+    # Service (the chaos and rolling-restart suites measure it).
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""},
+                              "methodConfig": []}
     if names:
         config["methodConfig"].append({
             "name": names,

@@ -34,15 +34,26 @@ def build_snapshot(home: Path, version: str, *, epochs: int = TOWER_EPOCHS, prom
     return home / "indexes" / "movielens" / version
 
 
+def train_ranker(home: Path, version: str, seed: int) -> None:
+    """`shopmesh train ranker movielens --quick` (the ranking service's first-start recipe) into home/models."""
+    env = dict(os.environ, **mesh_env(home))
+    done = subprocess.run([sys.executable, "-m", "shopmesh", "train", "ranker", "movielens", "--quick", "--seed",
+                           str(seed), "--threads", "1", "--version", version, "--models-dir", str(home / "models")],
+                          env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.fixture(scope="session")
 def full_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home holding models/artifacts/user-tower/1 and indexes/movielens/1 (promoted)."""
+    """A home holding models/artifacts/user-tower/1, indexes/movielens/1 (promoted) and a first ranker, so a
+    mesh's ranking replicas do not each train one at start (two replicas would race on one folder)."""
     home = tmp_path_factory.mktemp("hardening-snapshot")
     build_snapshot(home, "1", promote=True)
+    train_ranker(home, "1", seed=7)
     return home
 
 
 def install_snapshot(snapshot_home: Path, home: Path) -> None:
-    """Copies the built snapshot (and its tower) into a mesh home before the mesh starts."""
-    for part in ("indexes", "models/artifacts/user-tower"):
+    """Copies the built snapshot, its tower and the ranker into a mesh home before the mesh starts."""
+    for part in ("indexes", "models/artifacts/user-tower", "models/artifacts/ranker-movielens"):
         shutil.copytree(snapshot_home / part, home / part, dirs_exist_ok=True)

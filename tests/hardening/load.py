@@ -11,6 +11,7 @@ suites can check afterwards that none of it was lost.
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import threading
 import time
@@ -41,10 +42,13 @@ MOVIELENS_USERS = tuple(f"u{n}" for n in range(1, 140))
 QUERIES = ("star wars", "toy story", "comedy", "romance", "space adventure", "horror night", "爱情", "动画")
 QUESTIONS = ("How do I return an item?", "Where is my order?", "怎么退货？", "Can I change my delivery address?")
 ACCEPTED = (event_pb2.EVENT_RESULT_STATUS_ACCEPTED, event_pb2.EVENT_RESULT_STATUS_DUPLICATE)
-_CHANNEL_OPTIONS = [("grpc.lb_policy_name", "round_robin"), ("grpc.keepalive_time_ms", 10_000),
+_CHANNEL_OPTIONS = [("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}],
+                                                          "healthCheckConfig": {"serviceName": ""}})),
+                    ("grpc.keepalive_time_ms", 10_000),
                     ("grpc.initial_reconnect_backoff_ms", 250), ("grpc.min_reconnect_backoff_ms", 250),
                     ("grpc.max_reconnect_backoff_ms", 2000)]
-"""The app's client, as the BFF is advised to dial the gateway (docs/gateway.md): balanced, quick to redial."""
+"""The app's client, as the BFF is advised to dial the gateway (docs/gateway.md): balanced over the replicas
+that report SERVING, quick to redial."""
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,19 @@ context, and retries decided by the proto's idempotency options."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import grpc
 import pytest
-from kittest.v1 import echo_pb2
+from kittest.v1 import echo_pb2, echo_pb2_grpc
 
 from shared.channels import ChannelFactory, retry_service_config
 from shared.tls import TlsFiles
 from shared.usercontext import METADATA_KEY, UserContextSigner
+from tests.kit.conftest import echo_settings
+from tests.kit.echo_server import build
 from tests.kit.helpers import ECHO_SERVICE, echo_stub
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -99,6 +102,34 @@ def test_service_config_retries_only_idempotent_methods() -> None:
     retried = {name["method"] for name in config["methodConfig"][0]["name"]}
     assert retried == {"Echo", "Relay", "Inspect"}
     assert config["loadBalancingConfig"] == [{"round_robin": {}}]
+    assert config["healthCheckConfig"] == {"serviceName": ""}
+
+
+async def test_calls_go_only_to_replicas_that_report_serving(mesh_certs: Path, gateway_tls: TlsFiles) -> None:
+    """Two replicas behind one ipv4: target: while one is not ready (loading, or draining after SIGTERM),
+    round_robin sends every call to the other, never-retried calls included; once it is SERVING it takes its
+    share again."""
+    hosts = [build(echo_settings(mesh_certs)) for _ in range(2)]
+    for host, _ in hosts:
+        await host.start()
+    (ready, ready_servicer), (loading, loading_servicer) = hosts
+    await ready.set_ready(True)
+    factory = ChannelFactory(gateway_tls)
+    try:
+        target = f"ipv4:127.0.0.1:{ready.port},127.0.0.1:{loading.port}"
+        stub = echo_pb2_grpc.EchoServiceStub(factory.channel(target, "kittest", [ECHO_SERVICE]))
+        for n in range(12):  # Record is never retried: one call routed to the loading replica would fail
+            await stub.Record(echo_pb2.EchoRequest(text=str(n), key=f"r{n}"), timeout=5)
+        assert sum(ready_servicer.attempts.values()) == 12 and not loading_servicer.attempts
+        await loading.set_ready(True)
+        await asyncio.sleep(1.0)  # the health watch reports the change
+        for n in range(12):
+            await stub.Record(echo_pb2.EchoRequest(text=str(n), key=f"s{n}"), timeout=5)
+        assert loading_servicer.attempts, "the replica that became SERVING takes calls again"
+    finally:
+        await factory.close()
+        for host, _ in hosts:
+            await host.stop(0)
 
 
 async def test_idempotent_call_is_retried_and_non_idempotent_is_not(echo_server, gateway_tls: TlsFiles) -> None:

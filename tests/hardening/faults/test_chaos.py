@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(360
 FULL = full_length()
 DOWN_S = 10.0 if FULL else 3.0
 """How long a killed component stays down before it is started again."""
-SETTLE_S = 30.0 if FULL else 20.0
+SETTLE_S = 30.0 if FULL else 12.0
 """How long the load keeps running after a component is back before the next fault (the recovery window)."""
 WHOLE_S = 3.0
 """Recovered: from this long on every request of every kind is OK and not degraded."""

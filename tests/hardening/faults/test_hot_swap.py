@@ -23,7 +23,7 @@ from shopmesh.ranking.v1 import ranking_service_pb2_grpc as rank_grpc
 from shopmesh.retrieval.v1 import retrieval_service_pb2 as ret_pb
 from shopmesh.retrieval.v1 import retrieval_service_pb2_grpc as ret_grpc
 from tests.gateway.helpers import REPO
-from tests.hardening.conftest import build_snapshot
+from tests.hardening.conftest import build_snapshot, train_ranker
 from tests.hardening.faults.conftest import FaultMesh
 from tests.hardening.load import Load, percentile
 from tests.hardening.report import Table, full_length, record
@@ -75,8 +75,7 @@ def test_promoting_a_new_index_pair_and_ranker_fails_no_request(faults_mesh: Fau
     build_snapshot(home, new_snapshot, epochs=3)
     rankers = home / "models" / "artifacts" / "ranker-movielens"
     new_ranker = str(max(int(p.name) for p in rankers.iterdir() if p.name.isdigit()) + 1)
-    _shopmesh(home, "train", "ranker", "movielens", "--quick", "--seed", "11", "--threads", "1", "--version",
-              new_ranker, "--models-dir", str(home / "models"))
+    train_ranker(home, new_ranker, seed=11)
     with Load(mesh, tag="swap") as load:
         time.sleep(BEFORE_S)
         promoted_at = time.monotonic()
