@@ -172,6 +172,31 @@ def _guarded(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
 _ALWAYS_ANSWERED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
+class MeshHealth(HealthServicer):
+    """grpc_health's asyncio servicer with Watch fixed for the mesh's client-side health checking (every peer
+    channel keeps one Watch per replica, `shared/channels.py`):
+
+    - grpcio-health-checking deletes a service's shared condition when *any* one watcher leaves, so the other
+      watchers of that service never hear a later change: after one peer reconnected, the rest kept sending
+      calls to a replica that had gone NOT_SERVING (draining). Here the condition stays.
+    - On graceful shutdown each Watch sends NOT_SERVING and ends, so open watches do not hold the drain for the
+      whole grace period: only real in-flight calls do.
+    """
+
+    async def Watch(self, request: health_pb2.HealthCheckRequest, context: Any) -> None:
+        condition = self._server_watchers[request.service]
+        last_status = None
+        async with condition:
+            while True:
+                status = self._server_status.get(request.service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
+                if status != last_status:
+                    await context.write(health_pb2.HealthCheckResponse(status=status))
+                    last_status = status
+                if self._gracefully_shutting_down:
+                    return
+                await condition.wait()
+
+
 class StartupGate(grpc.aio.ServerInterceptor):
     """Answers every RPC but health and reflection with UNAVAILABLE (ErrorInfo reason NOT_READY) until the
     service has declared itself ready once.
@@ -237,7 +262,7 @@ class ServiceHost:
                  extra_interceptors: Iterable[grpc.aio.ServerInterceptor] = (), *, main_server: bool = True):
         self.settings = settings
         self.metrics = RpcMetrics()
-        self.health = HealthServicer()
+        self.health = MeshHealth()
         self._register = register
         self._service_names = list(service_names)
         self._extra_interceptors = list(extra_interceptors)

@@ -76,6 +76,39 @@ async def _drain(call: object) -> None:
         pass
 
 
+async def test_health_watchers_keep_hearing_changes_and_end_on_shutdown(mesh_certs: Path) -> None:
+    """Every peer channel keeps a Watch per replica: when one watcher leaves, the others still hear the next
+    change (grpcio-health-checking's servicer stopped telling them), and SIGTERM's NOT_SERVING ends every
+    watch so open watches do not hold the drain."""
+    host, _ = build(echo_settings(mesh_certs))
+    await host.start()
+    await host.set_ready(True)
+    stopped = False
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{host.health_port}") as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            leaving = stub.Watch(health_pb2.HealthCheckRequest(service=""))
+            staying = stub.Watch(health_pb2.HealthCheckRequest(service=""))
+            serving = health_pb2.HealthCheckResponse.SERVING
+            assert (await leaving.read()).status == serving and (await staying.read()).status == serving
+            leaving.cancel()
+            await asyncio.sleep(0.2)
+            await host.set_ready(False)
+            assert (await asyncio.wait_for(staying.read(), 2)).status == health_pb2.HealthCheckResponse.NOT_SERVING
+            await host.set_ready(True)
+            assert (await asyncio.wait_for(staying.read(), 2)).status == serving
+            started = asyncio.get_running_loop().time()
+            stopping = asyncio.create_task(host.stop(5))
+            assert (await asyncio.wait_for(staying.read(), 2)).status == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert await asyncio.wait_for(staying.read(), 2) is grpc.aio.EOF
+            await stopping
+            stopped = True
+            assert asyncio.get_running_loop().time() - started < 3, "the open watch held the drain"
+    finally:
+        if not stopped:
+            await host.stop(0)
+
+
 async def test_health_port_serves_only_health(echo_server, gateway_tls: TlsFiles) -> None:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{echo_server.host.health_port}") as channel:
         echo = channel.unary_unary("/kittest.v1.EchoService/Echo",
