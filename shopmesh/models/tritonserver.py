@@ -9,6 +9,7 @@ install, callers fall back to the in-process backend.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import shutil
@@ -126,10 +127,25 @@ def find_installed() -> TritonInstall | None:
 
 
 def ensure_installed(timeout_s: float = 600.0) -> tuple[TritonInstall | None, str]:
-    """Installs the wheel once (idempotent); returns it, or None and the reason it cannot be used here."""
+    """Installs the wheel once (idempotent); returns it, or None and the reason it cannot be used here.
+
+    Safe to call from several processes at once (two embedding replicas starting on one home): one installs
+    under an exclusive lock, the others wait for it and find the installation done.
+    """
     supported, reason = wheel_supported()
     if not supported:
         return None, reason
+    root = install_root()
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with (root.parent / f"{root.name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _install_locked(timeout_s)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _install_locked(timeout_s: float) -> tuple[TritonInstall | None, str]:
     installed = find_installed()
     if installed is not None:
         return installed, ""
