@@ -56,7 +56,9 @@ class UndecodableRequest:
         self.error = error
 
 
-def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+def tolerant(deserializer: Callable[[bytes], Any] | None,
+             marker: Callable[[str], Any] = UndecodableRequest) -> Callable[[bytes], Any] | None:
+    """`deserializer`, returning `marker(<exception type>)` instead of raising on bytes it cannot parse."""
     if deserializer is None:
         return None
 
@@ -64,12 +66,13 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
         try:
             return deserializer(data)
         except Exception as exc:
-            return UndecodableRequest(type(exc).__name__)
+            return marker(type(exc).__name__)
 
     return parse
 
 
-def _undecodable(marker: UndecodableRequest) -> InvalidArgument:
+def undecodable(marker: Any) -> InvalidArgument:
+    """The INVALID_ARGUMENT (BadRequest on "request") for a request marked undecodable (`marker.error`)."""
     return InvalidArgument(
         "request message could not be decoded (check string fields are valid UTF-8)",
         [FieldViolation("request", f"undecodable protobuf message ({marker.error})")],
@@ -80,7 +83,7 @@ def _undecodable(marker: UndecodableRequest) -> InvalidArgument:
 async def _checked_stream(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
     async for message in requests:
         if isinstance(message, UndecodableRequest):
-            raise _undecodable(message)
+            raise undecodable(message)
         yield message
 
 
@@ -131,7 +134,7 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
         return self._wrap(handler, method)
 
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
-        deserializer = _tolerant(handler.request_deserializer)
+        deserializer = tolerant(handler.request_deserializer)
         serializer = handler.response_serializer
         if handler.unary_unary:
             inner = handler.unary_unary
@@ -169,7 +172,7 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
         scope = self._begin(method, context, unary_response=True)
         try:
             if isinstance(request, UndecodableRequest):
-                raise _undecodable(request)
+                raise undecodable(request)
             self._authenticate(context, scope.metadata)
             async with asyncio.timeout(scope.timeout_s):
                 return await work()
@@ -183,7 +186,7 @@ class MeshServerInterceptor(grpc.aio.ServerInterceptor):
         scope = self._begin(method, context, unary_response=False)
         try:
             if isinstance(request, UndecodableRequest):
-                raise _undecodable(request)
+                raise undecodable(request)
             self._authenticate(context, scope.metadata)
             produced = work()
             if hasattr(produced, "__aiter__"):

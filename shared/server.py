@@ -18,8 +18,8 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 
-from shared.errors import FieldViolation, InvalidArgument, Unavailable
-from shared.interceptors import MeshServerInterceptor
+from shared.errors import Unavailable
+from shared.interceptors import MeshServerInterceptor, tolerant, undecodable
 from shared.logging import get_logger
 from shared.metrics import RpcMetrics
 from shared.settings import ServiceSettings
@@ -49,25 +49,13 @@ class _UnparsableInStream(Exception):
 
 
 def _bad_request(marker: _Unparsable) -> grpc.Status:
-    error = InvalidArgument(
-        "request message could not be decoded (check string fields are valid UTF-8)",
-        [FieldViolation("request", f"undecodable protobuf message ({marker.error})")],
-        reason="UNDECODABLE_REQUEST",
-    )
-    return rpc_status.to_status(error.to_status())
+    return rpc_status.to_status(undecodable(marker).to_status())
 
 
 def _parse_or_mark(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
-    if deserializer is None:
-        return None
-
-    def parse(data: bytes) -> Any:
-        try:
-            return deserializer(data)
-        except Exception as exc:
-            return _Unparsable(type(exc).__name__)
-
-    return parse
+    # Its own marker type: the envelope's markers (UndecodableRequest) pass through to the envelope, which
+    # answers them itself (and counts them); this guard answers what reaches it unparsed around the envelope.
+    return tolerant(deserializer, _Unparsable)
 
 
 async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
