@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from shopmesh.mesh import Supervisor, available_services
-from tests.gateway.conftest import mesh_env
-from tests.hardening.conftest import install_snapshot
-from tests.hardening.faults.conftest import load_shop_into, start_stores
+from shopmesh.mesh import Supervisor
+from tests.hardening.faults.conftest import mesh_on_own_stores
 from tests.hardening.load import Load, Outcome
 from tests.hardening.report import Table, full_length, record
 
@@ -47,21 +45,9 @@ class Step:
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory: pytest.TempPathFactory, full_snapshot: Path) -> Iterator[Supervisor]:
     """Two replicas of every rolled service on the module's own stores."""
-    home = tmp_path_factory.mktemp("rolling-mesh")
-    install_snapshot(full_snapshot, home)
-    stores = start_stores(home / "stores")
-    try:
-        env = mesh_env(home, **stores.env())
-        load_shop_into(home, env)
-        supervisor = Supervisor(available_services(), home, extra_env=env, replicas=dict.fromkeys(ROLLED, 2))
-        try:
-            supervisor.start(timeout_s=900)
-            yield supervisor
-        finally:
-            supervisor.stop()
-    finally:
-        stores.redis.stop()
-        stores.postgres.remove()
+    with mesh_on_own_stores(tmp_path_factory.mktemp("rolling-mesh"), full_snapshot,
+                            replicas=dict.fromkeys(ROLLED, 2)) as running:
+        yield running.mesh
 
 
 def test_sigterm_of_each_replica_in_turn_fails_no_request(replicated: Supervisor) -> None:

@@ -5,6 +5,7 @@ shop is loaded into those stores first."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -70,22 +71,31 @@ class FaultMesh:
     stores: Stores
 
 
-@pytest.fixture(scope="package")
-def faults_mesh(tmp_path_factory: pytest.TempPathFactory, full_snapshot: Path) -> Iterator[FaultMesh]:
-    """The package's mesh on its own stores, serving the full snapshot."""
-    home = tmp_path_factory.mktemp("faults-mesh")
-    install_snapshot(full_snapshot, home)
+@contextlib.contextmanager
+def mesh_on_own_stores(home: Path, snapshot: Path, *, replicas: dict[str, int] | None = None,
+                       **extra: str) -> Iterator[FaultMesh]:
+    """Own Redis and PostgreSQL, the shop loaded into them, the built snapshot installed, and every service
+    started (`replicas` per service) on them; everything stopped and removed afterwards."""
+    install_snapshot(snapshot, home)
     stores = start_stores(home / "stores")
     try:
-        # Ranking looks for a newly promoted ranker every 2 s instead of 30 (the hot-swap suite waits for it).
-        env = mesh_env(home, SHOPMESH_RANKING_REFRESH_INTERVAL_S="2", **stores.env())
+        env = mesh_env(home, **extra, **stores.env())
         load_shop_into(home, env)
-        supervisor = Supervisor(available_services(), home, extra_env=env)
+        supervisor = Supervisor(available_services(), home, extra_env=env, replicas=replicas)
         try:
-            supervisor.start(timeout_s=400)
+            supervisor.start(timeout_s=900)
             yield FaultMesh(supervisor, stores)
         finally:
             supervisor.stop()
     finally:
         stores.redis.stop()
         stores.postgres.remove()
+
+
+@pytest.fixture(scope="package")
+def faults_mesh(tmp_path_factory: pytest.TempPathFactory, full_snapshot: Path) -> Iterator[FaultMesh]:
+    """The package's mesh on its own stores, serving the full snapshot. Ranking looks for a newly promoted
+    ranker every 2 s instead of 30 (the hot-swap suite waits for it)."""
+    with mesh_on_own_stores(tmp_path_factory.mktemp("faults-mesh"), full_snapshot,
+                            SHOPMESH_RANKING_REFRESH_INTERVAL_S="2") as mesh:
+        yield mesh
