@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from shopmesh.retrieval.v1 import retrieval_service_pb2 as pb
 
 MAX_FILTER_VALUES = 100
 """Most category prefixes, and most brands, one ItemFilter may list."""
+MAX_QUOTAS = 32
+"""Most source quotas one request may carry (there are fewer sources)."""
 _STATES = {"SERVING": artifact_pb2.ARTIFACT_STATE_SERVING, "REJECTED": artifact_pb2.ARTIFACT_STATE_REJECTED,
            "RETIRED": artifact_pb2.ARTIFACT_STATE_RETIRED, "LOADING": artifact_pb2.ARTIFACT_STATE_LOADING}
 _KIND_OF_PART = {"text_index": "TEXT_INDEX", "learned_index": "LEARNED_INDEX", "behaviour": "CO_VISITATION",
@@ -39,8 +42,14 @@ def source_value(name: str) -> Any:
     return _SOURCE_VALUES[name]
 
 
-def quotas(raw: list[pb.SourceQuota]) -> list[tuple[str, int]]:
-    """(source name, max_candidates) per quota entry, order kept for field paths."""
+def quotas(raw: Sequence[pb.SourceQuota]) -> list[tuple[str, int]]:
+    """(source name, max_candidates) per quota entry, order kept for field paths; over 32 is TOO_MANY.
+
+    A million entries (found by fuzzing) made a million violations in a worker thread that held the GIL: SimilarItems
+    ran past its deadline and the service's next calls queued behind it."""
+    if len(raw) > MAX_QUOTAS:
+        raise InvalidArgument("too many source quotas", [FieldViolation("source_quotas",
+                                                                         f"TOO_MANY: at most {MAX_QUOTAS}")])
     return [(source_name(q.source) or ("UNSPECIFIED" if q.source == 0 else f"UNKNOWN_{q.source}"),
              q.max_candidates) for q in raw]
 

@@ -55,7 +55,7 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
             category_affinities=dict(features.category_affinities), user_vector=vector, k=request.k,
             filter=spec, exclude_item_ids=list(request.exclude_item_ids),
             exclude_purchased=_POLICY.get(request.purchased_items_policy))
-        result = await asyncio.to_thread(self.engine.retrieve, query, convert.quotas(list(request.source_quotas)))
+        result = await asyncio.to_thread(self.engine.retrieve, query, convert.quotas(request.source_quotas))
         self._observe("home_feed", result)
         response = pb.RetrieveCandidatesResponse(source_reports=convert.reports(result.reports),
                                                  cold_start=result.cold_start, snapshots=convert.served(result))
@@ -69,7 +69,7 @@ class RetrievalServicer(pb_grpc.RetrievalServiceServicer):
         convert.raise_if(violations, "SimilarItems")
         result = await asyncio.to_thread(
             self.engine.similar, self._catalog(request.catalog_id), request.item_id, request.k, spec=spec,
-            excluded=list(request.exclude_item_ids), raw_quotas=convert.quotas(list(request.source_quotas)))
+            excluded=list(request.exclude_item_ids), raw_quotas=convert.quotas(request.source_quotas))
         self._observe("similar_items", result)
         response = pb.SimilarItemsResponse(source_reports=convert.reports(result.reports),
                                            snapshots=convert.served(result))

@@ -124,6 +124,8 @@ async def test_index_smaller_than_k_gives_fewer_candidates_never_padding(retriev
     # Found by fuzzing: a million category prefixes ran Search past its 5 s deadline.
     ({"k": 5, "filter": item_pb2.ItemFilter(category_prefixes=["Clothing"] * 101)}, "filter.category_prefixes"),
     ({"k": 5, "filter": item_pb2.ItemFilter(brands=["b"] * 101)}, "filter.brands"),
+    # Found by fuzzing: a million quotas, a million violations in a worker thread, SimilarItems past its deadline.
+    ({"k": 5, "source_quotas": [pb.SourceQuota(source=ANN, max_candidates=1)] * 33}, "source_quotas"),
     ({"k": 5, "filter": item_pb2.ItemFilter(min_price=money_pb2.Money(currency_code="USD", amount_micros=1_000_000),
                                             max_price=money_pb2.Money(currency_code="EUR", amount_micros=9_000_000))},
      "filter.min_price.currency_code"),
