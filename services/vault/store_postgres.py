@@ -42,7 +42,8 @@ class PostgresDatabase(SqlDatabase):
         try:
             conn = psycopg.connect(self.dsn, connect_timeout=max(1, int(self._timeout)), autocommit=True,
                                    application_name=f"shopmesh-vault-{self.schema}"[:63])
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            with contextlib.suppress(psycopg.errors.UniqueViolation):  # another replica created it just now
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
             conn.execute("SET statement_timeout = '5s'")
         except psycopg.OperationalError as exc:

@@ -102,6 +102,9 @@ class SqlDatabase(abc.ABC):
     def migrate(self, migrations: list[Migration]) -> None:
         """Applies the migrations not yet recorded in schema_migrations, each in its own transaction."""
         with self.transaction() as cur:
+            # Under the lock too: two replicas starting on an empty database both ran CREATE TABLE IF NOT
+            # EXISTS and one failed on PostgreSQL's catalogue (pg_type unique violation) and exited.
+            self.lock_audit(cur)
             self.execute(cur, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                               " applied_us BIGINT NOT NULL)")
         for version, statements in migrations:

@@ -299,3 +299,35 @@ async def test_forget_survives_restoring_a_data_store_backup(vault_factory: Vaul
         pb.DetokenizeRequest(tokens=kept, purpose="profile.read_profile", max_disclosure=pb.DISCLOSURE_CLEAR),
         metadata=vault.as_user("stayer"), timeout=5)
     assert still.values[0].value == "stayer@example.com"  # the restore itself worked
+
+
+@pytest.mark.integration
+def test_replicas_starting_at_once_on_an_empty_postgres_both_migrate(pg_schemas: PgSchemas) -> None:
+    """Two vault replicas starting together on an empty database: the schema and schema_migrations creation
+    runs under the migration lock, so neither fails on PostgreSQL's catalogue (the rolling-restart suite saw one
+    replica exit with a pg_type unique violation)."""
+    import threading
+
+    from services.vault.store_postgres import open_postgres_stores
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def migrate_one() -> None:
+        try:
+            start.wait()
+            data, keys = open_postgres_stores(PG_DSN, pg_schemas.data, PG_DSN, pg_schemas.keystore)
+            data.migrate()
+            keys.migrate()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with psycopg.connect(PG_DSN) as conn:
+        versions = conn.execute(f'SELECT count(*) FROM "{pg_schemas.data}".schema_migrations').fetchone()
+    assert versions is not None and versions[0] >= 1
