@@ -111,6 +111,7 @@ def test_every_rpc_of_the_mesh_survives_fuzzing(mesh: Supervisor) -> None:
     blocked = [f"{s.rpc.service}/{s.rpc.name}: no authorized case got past authz (check fuzzing.AUTH)"
                for s in all_stats if s.past_authz == 0]
     kinds = sum((s.kinds for s in all_stats), Counter())
+    slowest = max((s for s in all_stats if not s.rpc.server_streaming), key=lambda s: s.slowest_s)
     report.record("fuzz", report.Table(
         title="Fuzzing: cases per RPC",
         columns=["service", "RPC", "cases", "statuses seen", "INTERNAL/UNKNOWN", "hangs"],
@@ -133,8 +134,9 @@ def test_every_rpc_of_the_mesh_survives_fuzzing(mesh: Supervisor) -> None:
             "authorization (any answer but UNAUTHENTICATED or PERMISSION_DENIED), "
             + ("some on every RPC." if not blocked else f"none on {len(blocked)} RPCs."),
             "A hang is a call that came back more than 2 s past its deadline (5 s; 1.5 s for a watch stream, read "
-            "to its first answer), or a DEADLINE_EXCEEDED from a unary RPC. After the run every service's process "
-            "is alive and SERVING: " + ("yes." if not crashes else "NO: " + "; ".join(crashes)),
+            "to its first answer), or a DEADLINE_EXCEEDED from a unary RPC. Slowest unary answer: "
+            f"{slowest.slowest_s:.2f} s ({slowest.rpc.service}/{slowest.rpc.name}). After the run every service's "
+            "process is alive and SERVING: " + ("yes." if not crashes else "NO: " + "; ".join(crashes)),
         ],
     ))
     for stats in all_stats:  # shown with -s or on failure: what each status was about
