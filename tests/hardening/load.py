@@ -68,6 +68,13 @@ class Outcome:
         """Whether the request failed (any status but OK)."""
         return self.code != "OK"
 
+    @property
+    def search_timeout(self) -> bool:
+        """A search the gateway answered UNAVAILABLE because retrieval did not answer within its share of the
+        deadline (~0.9 s of 2 s). On these two cores a restarting process starves the others for seconds and
+        retrieval's Search then runs past its share; the report counts these apart (docs/reliability.md)."""
+        return self.kind == "search" and self.code == "UNAVAILABLE" and "search is unavailable" in self.detail
+
 
 @dataclass
 class Acknowledged:

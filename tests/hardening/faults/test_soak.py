@@ -118,7 +118,8 @@ def test_steady_load_keeps_memory_descriptors_and_latency_flat(faults_mesh: Faul
                         round(1000 * percentile([o.latency_s for o in window if o.kind == "search"], 99), 1)])
     if p99s and p99s[-1] > P99_FACTOR * max(p99s[0], 50.0):
         problems.append(f"feed p99 {p99s[0]:.0f} ms in the first interval, {p99s[-1]:.0f} ms in the last")
-    failed = [o for o in load.between(started, ended) if o.failed]
+    failed = [o for o in load.between(started, ended) if o.failed and not o.search_timeout]
+    search_timeouts = sum(o.search_timeout for o in load.between(started, ended))
     if failed:
         problems.append(f"{len(failed)} failed requests: {sorted({(o.kind, o.code) for o in failed})}")
     minutes = (ended - started) / 60
@@ -133,5 +134,7 @@ def test_steady_load_keeps_memory_descriptors_and_latency_flat(faults_mesh: Faul
                         f"within +{FD_SLACK}"]),
            Table(title="Soak: latency over time", columns=["minutes", "requests", "failed", "feed p50 ms",
                                                            "feed p99 ms", "search p99 ms"],
-                 rows=windows, notes=[f"target: the last interval's feed p99 ≤ {P99_FACTOR:.0f}× the first's"]))
+                 rows=windows, notes=[f"target: the last interval's feed p99 ≤ {P99_FACTOR:.0f}× the first's",
+                                      f"failed includes {search_timeouts} searches past retrieval's share of the "
+                                      "deadline (counted apart, see above)"]))
     assert not problems, problems
