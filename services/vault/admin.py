@@ -219,6 +219,11 @@ class KeyAdmin:
     def verify(self, caller: Caller, from_sequence: int, to_sequence: int) -> ChainReport:
         """Recomputes the chain over a range (admin)."""
         self.require_admin(caller)
+        # Sequences start at 1: a negative one reached SQLite as `from - 1` below -2^63 (OverflowError; fuzzing).
+        negative = [FieldViolation(name, "OUT_OF_RANGE: sequences are 1 or more, 0 for the default")
+                    for name, value in (("from_sequence", from_sequence), ("to_sequence", to_sequence)) if value < 0]
+        if negative:
+            raise InvalidArgument("sequences must not be negative", negative, reason="OUT_OF_RANGE")
         if to_sequence and from_sequence and to_sequence < from_sequence:
             raise InvalidArgument("to_sequence is before from_sequence",
                                   [FieldViolation("to_sequence", "BEFORE_FROM: must not be before from_sequence")],

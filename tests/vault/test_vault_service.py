@@ -354,3 +354,16 @@ async def test_audit_listing_refuses_out_of_range_times_and_sequences(vault: Run
             await ops.ListAuditEntries(request, timeout=5)
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, field
         assert [f for f, _ in details(raised.value)[2]] == [field]
+
+
+async def test_verify_audit_refuses_negative_sequences(vault: RunningVault) -> None:
+    """Found by the full-length fuzzing run: from_sequence -2^63 became `from - 1` past SQLite's integers
+    (OverflowError, INTERNAL)."""
+    ops = vault.stub("ops")
+    for request, field in ((pb.VerifyAuditRequest(from_sequence=-(2**63)), "from_sequence"),
+                           (pb.VerifyAuditRequest(to_sequence=-1), "to_sequence")):
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await ops.VerifyAudit(request, timeout=5)
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert [f for f, _ in details(raised.value)[2]] == [field]
+    assert (await ops.VerifyAudit(pb.VerifyAuditRequest(), timeout=5)).intact
