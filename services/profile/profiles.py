@@ -16,6 +16,8 @@ from services.profile.model import Violation
 
 TOKEN_PATTERN = re.compile(r"tok_[A-Za-z0-9_-]{1,60}")
 TOKEN_RULE = "must be a vault token (tok_ + URL-safe characters, at most 64)"
+MAX_ADDRESSES = 50
+"""Most saved addresses a profile update may carry."""
 UPDATABLE = frozenset({"display_name_token", "email_token", "phone_token", "addresses", "preferences"})
 READ_ONLY = frozenset({"user_id", "consent", "create_time", "update_time", "etag"})
 CONSENT_FIELDS = frozenset({"personalization", "marketing"})

@@ -266,3 +266,16 @@ async def test_no_pii_in_clear_in_redis_databases_or_logs(
     assert b"tok_" in blob  # the scan does look at the stored profiles
     found = [v for v in _clear_values(users) if v.encode() in blob]
     assert found == []
+
+
+async def test_an_update_with_too_many_addresses_is_refused_before_it_is_read(profile: Running) -> None:
+    """Found by the full-length fuzzing run: a million addresses (10 MB) were converted and checked one by one,
+    past the 5 s deadline; over 50 is TOO_MANY at once."""
+    from tests.grpc_errors import field_violations
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await profile.stub().UpdateProfile(pb.UpdateProfileRequest(
+            user_id="u1", profile=pb.Profile(addresses=[pb.SavedAddress(address_id="a", country_code="US")] * 200_000),
+            update_mask={"paths": ["addresses"]}), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert list(field_violations(caught.value)) == ["profile.addresses"]
