@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import importlib.util
 import json
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from shared.children import child_command
 from shopmesh.certs import DEV_JWT_PUBLIC, USER_CONTEXT_PRIVATE, USER_CONTEXT_PUBLIC, ensure_certs
 
 
@@ -173,15 +173,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: own process group, and SIGTERM when the supervisor dies."""
-    os.setsid()
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def check_health(port: int, timeout_s: float = 1.0, host: str = "127.0.0.1") -> str:
     """The overall health status name (`SERVING`, `NOT_SERVING`, `UNREACHABLE`) on a plaintext health port."""
     try:
@@ -276,10 +267,12 @@ class Supervisor:
 
     def _spawn(self, spec: ServiceSpec, ports: dict[str, tuple[int, int, int]], replica: int,
                log_path: Path) -> subprocess.Popen[bytes]:
+        command, preexec = child_command([sys.executable, "-m", spec.module])
         with log_path.open("ab") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", spec.module], env=self._env(ports, spec, replica), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,  # noqa: PLW1509
+                command, env=self._env(ports, spec, replica), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=preexec,  # noqa: PLW1509
             )
 
     def start(self, timeout_s: float = 120.0) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import signal
 import socket
 import time
 from pathlib import Path
 
+from shared.children import child_command
 from shared.logging import get_logger
 from shopmesh.models.tritonserver import TritonInstall
 
@@ -25,11 +25,6 @@ def _free_port() -> int:
     with contextlib.closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class ManagedTriton:
@@ -79,11 +74,12 @@ class ManagedTriton:
         env = self.install.env()
         env.update(OMP_NUM_THREADS=str(self._threads), TOKENIZERS_PARALLELISM="false")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        cmd = self.install.command(self.repository, self.grpc_port, self._http_port, self._metrics_port)
+        cmd, preexec = child_command(self.install.command(self.repository, self.grpc_port, self._http_port,
+                                                          self._metrics_port))
         with self.log_path.open("ab") as log:
             self._proc = await asyncio.create_subprocess_exec(
                 *cmd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=preexec,
             )
         _log.info("triton.started", pid=self._proc.pid, grpc_port=self.grpc_port, repository=str(self.repository),
                   log=str(self.log_path))
