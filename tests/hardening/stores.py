@@ -138,9 +138,11 @@ class OwnPostgres(_Server):
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _binary(self, name: str) -> str:
-        found = shutil.which(name)
+        # Debian's postgresql package keeps the server binaries off PATH, under /usr/lib/postgresql/<major>/bin.
+        found = shutil.which(name) or next(
+            (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)), None)
         if found is None:
-            raise RuntimeError(f"{name} (PostgreSQL server) is not installed")
+            raise RuntimeError(f"{name} (PostgreSQL server) is not installed (apt-get install postgresql)")
         return found
 
     def _as_owner(self) -> dict[str, object]:
