@@ -114,7 +114,8 @@ def test_promoting_a_new_index_pair_and_ranker_fails_no_request(faults_mesh: Fau
         rows=rows,
         notes=[f"load: {load.rates} requests/s; {BEFORE_S:.0f} s before the promotion, {AFTER_S:.0f} s after both "
                "swapped; both promoted with `shopmesh models promote`, picked up by the services' refresh loops",
-               "requests and failed count the whole run (both swaps happen in it)",
+               "requests and failed count the whole run (both swaps happen in it); served after s counts from the "
+               "first `promote` command (each CLI run takes a few seconds to start)",
                f"searches past retrieval's share of the deadline, counted apart (see above): {search_timeouts}"]))
     assert set(swapped) == {"retrieval", "ranking"}, swapped
     assert not failed, sorted({(o.kind, o.code, o.detail[:80]) for o in failed})
