@@ -197,7 +197,9 @@ class StartupGate(grpc.aio.ServerInterceptor):
 
     def __init__(self, opened: Callable[[], bool], service_name: str):
         self._opened = opened
-        self._service_name = service_name
+        self._status = rpc_status.to_status(Unavailable(
+            f"{service_name} is starting; retry shortly", reason="NOT_READY",
+            metadata={"service": service_name}).to_status())
 
     async def intercept_service(
         self,
@@ -208,27 +210,19 @@ class StartupGate(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         if handler is None or self._opened() or method.startswith(_ALWAYS_ANSWERED):
             return handler
-        status = rpc_status.to_status(Unavailable(
-            f"{self._service_name} is starting; retry shortly", reason="NOT_READY",
-            metadata={"service": self._service_name}).to_status())
+        status = self._status
 
-        async def refuse(_request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def refuse(_request: Any, context: grpc.aio.ServicerContext) -> None:
             await context.abort_with_status(status)
 
-        async def refuse_stream(_request: Any, context: grpc.aio.ServicerContext) -> None:
-            await context.abort_with_status(status)
-
+        args = (refuse, handler.request_deserializer, handler.response_serializer)
         if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(refuse, handler.request_deserializer,
-                                                      handler.response_serializer)
+            return grpc.unary_unary_rpc_method_handler(*args)
         if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(refuse_stream, handler.request_deserializer,
-                                                       handler.response_serializer)
+            return grpc.unary_stream_rpc_method_handler(*args)
         if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(refuse, handler.request_deserializer,
-                                                       handler.response_serializer)
-        return grpc.stream_stream_rpc_method_handler(refuse_stream, handler.request_deserializer,
-                                                    handler.response_serializer)
+            return grpc.stream_unary_rpc_method_handler(*args)
+        return grpc.stream_stream_rpc_method_handler(*args)
 
 
 class ServiceHost:

@@ -8,6 +8,7 @@ same command on the same port and data folder, so Redis replays its AOF and Post
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import pwd
@@ -40,7 +41,7 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, log: Path, t
     raise RuntimeError(f"{what} not listening on {port} after {timeout_s:.0f}s")
 
 
-class _Server:
+class _Server(abc.ABC):
     """A server process in its own session, killable as a group and restartable on the same port."""
 
     name = "server"
@@ -50,8 +51,9 @@ class _Server:
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
+    @abc.abstractmethod
     def _spawn(self) -> subprocess.Popen[bytes]:
-        raise NotImplementedError
+        """Starts the server process (in its own session)."""
 
     def _ready(self) -> None:
         assert self.proc is not None
