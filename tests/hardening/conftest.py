@@ -5,16 +5,13 @@ would never be on the request path; the fault suites need both spaces served."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.gateway.conftest import mesh_env
-from tests.gateway.helpers import REPO
+from tests.hardening.procs import shopmesh
 
 TOWER_EPOCHS = 2
 
@@ -22,25 +19,19 @@ TOWER_EPOCHS = 2
 def build_snapshot(home: Path, version: str, *, epochs: int = TOWER_EPOCHS, promote: bool = False) -> Path:
     """Trains user tower `version` (`epochs` epochs) and builds snapshot `version` from it under home/indexes
     (promoted with `promote`)."""
-    env = dict(os.environ, **mesh_env(home))
+    env = mesh_env(home)
     towers = home / "models" / "artifacts" / "user-tower"
-    for command in (["train", "user-tower", "--out", str(towers), "--version", version, "--epochs", str(epochs),
-                     "--threads", "1"],
-                    ["build", "index", "movielens", "--root", str(home / "indexes"), "--version", version,
-                     "--tower", str(towers / version), *(["--promote"] if promote else [])]):
-        done = subprocess.run([sys.executable, "-m", "shopmesh", *command], env=env, cwd=REPO, capture_output=True,
-                              text=True, timeout=900)
-        assert done.returncode == 0, done.stdout + done.stderr
+    shopmesh(env, "train", "user-tower", "--out", str(towers), "--version", version, "--epochs", str(epochs),
+             "--threads", "1")
+    shopmesh(env, "build", "index", "movielens", "--root", str(home / "indexes"), "--version", version,
+             "--tower", str(towers / version), *(["--promote"] if promote else []))
     return home / "indexes" / "movielens" / version
 
 
 def train_ranker(home: Path, version: str, seed: int) -> None:
     """`shopmesh train ranker movielens --quick` (the ranking service's first-start recipe) into home/models."""
-    env = dict(os.environ, **mesh_env(home))
-    done = subprocess.run([sys.executable, "-m", "shopmesh", "train", "ranker", "movielens", "--quick", "--seed",
-                           str(seed), "--threads", "1", "--version", version, "--models-dir", str(home / "models")],
-                          env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout + done.stderr
+    shopmesh(mesh_env(home), "train", "ranker", "movielens", "--quick", "--seed", str(seed), "--threads", "1",
+             "--version", version, "--models-dir", str(home / "models"))
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,6 @@ shop is loaded into those stores first."""
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +14,8 @@ import pytest
 
 from shopmesh.mesh import Supervisor, available_services
 from tests.gateway.conftest import LOAD_RATINGS, mesh_env
-from tests.gateway.helpers import REPO
 from tests.hardening.conftest import install_snapshot
+from tests.hardening.procs import shopmesh
 from tests.hardening.stores import OwnPostgres, OwnRedis
 
 
@@ -57,10 +54,7 @@ def start_stores(root: Path) -> Stores:
 
 def load_shop_into(home: Path, env: dict[str, str]) -> None:
     """`shopmesh data load` (MovieLens, first LOAD_RATINGS ratings) into the stores `env` names."""
-    done = subprocess.run([sys.executable, "-m", "shopmesh", "data", "load", "--limit", str(LOAD_RATINGS),
-                           "--no-clothing"], env=dict(os.environ, **env), cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
+    shopmesh(env, "data", "load", "--limit", str(LOAD_RATINGS), "--no-clothing", timeout_s=600)
 
 
 @dataclass

@@ -11,13 +11,11 @@ the dependency returning; nothing acknowledged lost.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 import psycopg
@@ -27,6 +25,7 @@ from shopmesh.gateway.v1 import gateway_service_pb2 as pb
 from shopmesh.mesh import Supervisor, check_health
 from tests.hardening.faults.conftest import FaultMesh
 from tests.hardening.load import Load, Outcome
+from tests.hardening.procs import children
 from tests.hardening.report import Table, full_length, record
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(3600)]
@@ -44,21 +43,6 @@ FAULTS = tuple(os.environ.get("SHOPMESH_CHAOS_FAULTS", "").split(",") if os.envi
                else ("vault", "embedding", "triton", "profile", "retrieval", "ranking", "support", "console",
                      "gateway", "redis", "postgres"))
 """The components killed in turn (SHOPMESH_CHAOS_FAULTS=a,b narrows it, to look at one)."""
-
-
-def _children(pid: int, name: str) -> list[int]:
-    """Pids of the processes named `name` among `pid`'s children."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = (entry / "stat").read_text()
-            comm = stat[stat.index("(") + 1:stat.rindex(")")]
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-            if ppid == pid and comm.startswith(name[:15]):
-                found.append(int(entry.name))
-    return found
 
 
 def _wait(check: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -79,9 +63,9 @@ def inject(fault: str, faults: FaultMesh) -> float:
     mesh, stores = faults.mesh, faults.stores
     if fault == "triton":
         # The embedding service supervises its tritonserver and restarts it; the fault is the crash alone.
-        (old,) = _children(mesh.pid("embedding"), "tritonserver")
+        (old,) = children(mesh.pid("embedding"), "tritonserver")
         os.kill(old, signal.SIGKILL)
-        _wait(lambda: bool([p for p in _children(mesh.pid("embedding"), "tritonserver") if p != old]), 60,
+        _wait(lambda: bool([p for p in children(mesh.pid("embedding"), "tritonserver") if p != old]), 60,
               "tritonserver")
         _wait(lambda: _health(mesh, "embedding") == "SERVING", 120, "embedding")
         return time.monotonic()

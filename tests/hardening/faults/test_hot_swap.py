@@ -5,11 +5,7 @@ requests, and both services serve the new versions."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import grpc
 import pytest
@@ -22,10 +18,10 @@ from shopmesh.ranking.v1 import ranking_service_pb2 as rank_pb
 from shopmesh.ranking.v1 import ranking_service_pb2_grpc as rank_grpc
 from shopmesh.retrieval.v1 import retrieval_service_pb2 as ret_pb
 from shopmesh.retrieval.v1 import retrieval_service_pb2_grpc as ret_grpc
-from tests.gateway.helpers import REPO
 from tests.hardening.conftest import build_snapshot, train_ranker
 from tests.hardening.faults.conftest import FaultMesh
 from tests.hardening.load import Load, percentile
+from tests.hardening.procs import shopmesh
 from tests.hardening.report import Table, full_length, record
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -55,14 +51,6 @@ def serving_ranker(stub: rank_grpc.RankingServiceStub) -> str:
     return str(stub.GetModelInfo(rank_pb.GetModelInfoRequest(), timeout=5).manifest.version)
 
 
-def _shopmesh(home: Path, *args: str) -> str:
-    env = dict(os.environ, SHOPMESH_HOME=str(home))
-    done = subprocess.run([sys.executable, "-m", "shopmesh", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=900)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 def test_promoting_a_new_index_pair_and_ranker_fails_no_request(faults_mesh: FaultMesh) -> None:
     mesh = faults_mesh.mesh
     home = mesh.home
@@ -79,10 +67,11 @@ def test_promoting_a_new_index_pair_and_ranker_fails_no_request(faults_mesh: Fau
     with Load(mesh, tag="swap") as load:
         time.sleep(BEFORE_S)
         promoted_at = time.monotonic()
-        _shopmesh(home, "models", "promote", "retrieval-movielens", new_snapshot, "--indexes", str(home / "indexes"),
-                  "--reason", "hardening hot swap")
-        _shopmesh(home, "models", "promote", "ranker-movielens", new_ranker, "--out", str(home / "models"),
-                  "--reason", "hardening hot swap")
+        cli = {"SHOPMESH_HOME": str(home)}
+        shopmesh(cli, "models", "promote", "retrieval-movielens", new_snapshot, "--indexes", str(home / "indexes"),
+                 "--reason", "hardening hot swap")
+        shopmesh(cli, "models", "promote", "ranker-movielens", new_ranker, "--out", str(home / "models"),
+                 "--reason", "hardening hot swap")
         swapped: dict[str, float] = {}
         deadline = time.monotonic() + SWAP_WITHIN_S
         while len(swapped) < 2 and time.monotonic() < deadline:

@@ -16,6 +16,7 @@ import pytest
 from shopmesh.mesh import Supervisor
 from tests.hardening.faults.conftest import FaultMesh
 from tests.hardening.load import Load, percentile
+from tests.hardening.procs import descendants
 from tests.hardening.report import Table, full_length, record
 
 FULL = full_length()
@@ -32,21 +33,6 @@ P99_FACTOR = 2.0
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(int(DURATION_S) + 900)]
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                stat = (entry / "stat").read_text()
-                children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry.name))
-    found, todo = [pid], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 @dataclass(frozen=True)
 class Sample:
     """One service's resources at one time."""
@@ -59,7 +45,7 @@ class Sample:
 def sample(pid: int) -> Sample:
     """RSS of the process and its descendants; descriptors and sockets of the process itself."""
     rss_kb = 0
-    for member in _descendants(pid):
+    for member in descendants(pid):
         with contextlib.suppress(OSError, ValueError):
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
