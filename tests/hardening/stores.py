@@ -71,6 +71,15 @@ class _Server(abc.ABC):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+        # The server's other processes (PostgreSQL's backends) die with the group but may outlive the leader
+        # for a moment; a restart while they still hold the old shared memory crashed the new postmaster.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                break
+            time.sleep(0.05)
 
     def stop(self) -> None:
         """SIGTERM (a clean shutdown), SIGKILL after 10 s."""
