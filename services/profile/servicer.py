@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -143,19 +144,26 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
     # --- features -------------------------------------------------------------------------------------------
 
     async def GetUserFeatures(self, request: pb.GetUserFeaturesRequest, context: Ctx) -> pb.GetUserFeaturesResponse:
+        user = _context_user()
         if not request.HasField("as_of_time"):  # the serving read: features pre-encoded, merged as bytes
-            catalog, now, encoded = await self.service.served_user_features(request.user_id, request.catalog_id,
-                                                                            _context_user())
+            served = self.service.served_user_features(request.user_id, request.catalog_id, user)
+            if request.include_consent:  # the feature store and the consent table read concurrently
+                (catalog, now, encoded), consent = await asyncio.gather(served, self._consent_pb(request.user_id))
+            else:
+                (catalog, now, encoded), consent = await served, None
             if encoded is None:
                 return pb.GetUserFeaturesResponse(
-                    missing=True, features=convert.user_features_to_pb(request.user_id, catalog, now, None))
-            return delimited(0x12, encoded)  # type: ignore[return-value]  # the reply's wire bytes (field 2)
+                    missing=True, features=convert.user_features_to_pb(request.user_id, catalog, now, None),
+                    consent=consent)
+            wire = delimited(0x12, encoded)  # the reply's wire bytes (field 2, then field 3)
+            return (wire if consent is None else  # type: ignore[return-value]
+                    wire + delimited(0x1A, consent.SerializeToString()))
         as_of, values = await self.service.user_features(request.user_id, request.catalog_id,
-                                                         opt_ts(request, "as_of_time"), _context_user())
+                                                         opt_ts(request, "as_of_time"), user)
         catalog = self.service.catalogue.resolve(request.catalog_id)
         return pb.GetUserFeaturesResponse(
-            missing=values is None,
-            features=convert.user_features_to_pb(request.user_id, catalog, as_of, values))
+            missing=values is None, features=convert.user_features_to_pb(request.user_id, catalog, as_of, values),
+            consent=await self._consent_pb(request.user_id) if request.include_consent else None)
 
     async def GetItemFeatures(self, request: pb.GetItemFeaturesRequest, context: Ctx) -> pb.GetItemFeaturesResponse:
         if not request.HasField("as_of_time"):  # the serving read: the reply's wire bytes, joined from cache

@@ -78,6 +78,29 @@ async def test_user_features_as_of_event_time(profile: Running) -> None:
     assert (await profile.stub().GetUserFeatures(pb.GetUserFeaturesRequest(user_id="nobody"), timeout=5)).missing
 
 
+async def test_user_features_answer_consent_when_asked(profile: Running, signer) -> None:
+    await load_catalogue(profile.stub("loader"))
+    await ingest(profile, [event("c1", "u1", VIEW, T0, "ml-1")])
+    stub = profile.stub()
+    await stub.UpdateConsent(pb.UpdateConsentRequest(user_id="u1", consent={"personalization": 2},
+                                                     update_mask={"paths": ["personalization"]}), timeout=5)
+    plain = await stub.GetUserFeatures(pb.GetUserFeaturesRequest(user_id="u1"), timeout=5)
+    assert not plain.HasField("consent")
+    served = await stub.GetUserFeatures(pb.GetUserFeaturesRequest(user_id="u1", include_consent=True), timeout=5)
+    assert served.features == plain.features and served.consent.personalization == 2
+    assert served.consent.update_time.seconds > 0
+    as_of = await stub.GetUserFeatures(pb.GetUserFeaturesRequest(user_id="u1", include_consent=True,
+                                                                 as_of_time=ts(T0)), timeout=5)
+    assert as_of.features.total_event_count == 1 and as_of.consent.personalization == 2
+    nobody = await stub.GetUserFeatures(pb.GetUserFeaturesRequest(user_id="nobody", include_consent=True),
+                                        timeout=5)
+    assert nobody.missing and nobody.HasField("consent") and nobody.consent.personalization == 0
+    with pytest.raises(grpc.aio.AioRpcError) as caught:  # consent of another user is not read through features
+        await stub.GetUserFeatures(pb.GetUserFeaturesRequest(user_id="u2", include_consent=True),
+                                   metadata=(("x-shopmesh-user-context", signer.sign("u1")),), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
 async def test_the_as_of_path_agrees_with_the_online_path(profile: Running) -> None:
     await load_catalogue(profile.stub("loader"))
     rng = random.Random(7)

@@ -193,22 +193,26 @@ class ReadEventsResponse(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class GetUserFeaturesRequest(_message.Message):
-    __slots__ = ("user_id", "catalog_id", "as_of_time")
+    __slots__ = ("user_id", "catalog_id", "as_of_time", "include_consent")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CATALOG_ID_FIELD_NUMBER: _ClassVar[int]
     AS_OF_TIME_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_CONSENT_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     catalog_id: str
     as_of_time: _timestamp_pb2.Timestamp
-    def __init__(self, user_id: _Optional[str] = ..., catalog_id: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    include_consent: bool
+    def __init__(self, user_id: _Optional[str] = ..., catalog_id: _Optional[str] = ..., as_of_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., include_consent: _Optional[bool] = ...) -> None: ...
 
 class GetUserFeaturesResponse(_message.Message):
-    __slots__ = ("missing", "features")
+    __slots__ = ("missing", "features", "consent")
     MISSING_FIELD_NUMBER: _ClassVar[int]
     FEATURES_FIELD_NUMBER: _ClassVar[int]
+    CONSENT_FIELD_NUMBER: _ClassVar[int]
     missing: bool
     features: _features_pb2.UserFeatures
-    def __init__(self, missing: _Optional[bool] = ..., features: _Optional[_Union[_features_pb2.UserFeatures, _Mapping]] = ...) -> None: ...
+    consent: _account_pb2.Consent
+    def __init__(self, missing: _Optional[bool] = ..., features: _Optional[_Union[_features_pb2.UserFeatures, _Mapping]] = ..., consent: _Optional[_Union[_account_pb2.Consent, _Mapping]] = ...) -> None: ...
 
 class GetItemFeaturesRequest(_message.Message):
     __slots__ = ("catalog_id", "item_ids", "as_of_time")
