@@ -46,22 +46,31 @@ class ConsentCache:
 
     async def get(self, caller: Any) -> ConsentState:
         """The caller's consent (profile's GetConsent at most once per TTL); UNKNOWN when profile is down."""
-        now = time.monotonic()
-        hit = self._entries.get(caller.user_id)
-        if hit is not None and now - hit[0] < self._ttl:
-            self.hits += 1
-            return hit[1]
-        self.misses += 1
+        state = self.cached(caller.user_id)
+        if state is not None:
+            return state
         try:
             response = await self._clients.call("profile", "GetConsent",
                                                 profile_pb.GetConsentRequest(user_id=caller.user_id),
                                                 caller.metadata, share=0.25)
         except PeerDown:
             return UNKNOWN
-        consent = response.consent
+        return self.remember(caller.user_id, response.consent)
+
+    def cached(self, user_id: str) -> ConsentState | None:
+        """The user's consent if read within the TTL, else None (counted as a hit or a miss)."""
+        hit = self._entries.get(user_id)
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
+            self.hits += 1
+            return hit[1]
+        self.misses += 1
+        return None
+
+    def remember(self, user_id: str, consent: account_pb2.Consent) -> ConsentState:
+        """Caches consent profile just answered (GetConsent, or GetUserFeatures with include_consent)."""
         state = ConsentState(self._granted(consent.personalization), self._granted(consent.marketing))
-        self._entries[caller.user_id] = (now, state)
-        self._entries.move_to_end(caller.user_id)
+        self._entries[user_id] = (time.monotonic(), state)
+        self._entries.move_to_end(user_id)
         while len(self._entries) > MAX_CACHED_USERS:
             self._entries.popitem(last=False)
         return state

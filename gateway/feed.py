@@ -22,7 +22,7 @@ from gateway.cursors import CursorCodec, PageState, RankedEntry
 from gateway.degradation import Degraded, PeerDown
 from gateway.errors import relay
 from gateway.experiments import Assignment, Experiments
-from gateway.lists import ListOutcome, Pager, gather_settled, new_request_id, reason_from_sources
+from gateway.lists import ItemPrefetch, ListOutcome, Pager, new_request_id, reason_from_sources
 from shared import context as rpc_context
 from shopmesh.common.v1 import event_pb2, features_pb2, impression_pb2, recommendation_pb2, vector_pb2
 from shopmesh.embedding.v1 import embedding_service_pb2 as embedding_pb
@@ -153,19 +153,22 @@ class HomeFeed:
         self._background: set[asyncio.Task[None]] = set()
 
     async def user_inputs(self, caller: Any, catalog_id: str, context: Any) -> UserInputs:
-        """Consent and features concurrently; features are dropped without personalisation consent."""
-        request = profile_pb.GetUserFeaturesRequest(user_id=caller.user_id, catalog_id=catalog_id)
-        consent, features = await gather_settled(
-            self.consent.get(caller),
-            self.clients.call("profile", "GetUserFeatures", request, caller.metadata, share=0.25, context=context))
-        if isinstance(features, grpc.aio.AioRpcError):
-            raise relay(features)
-        if isinstance(features, PeerDown):
+        """Features, with consent in the same profile call unless it is cached; features are dropped without
+        personalisation consent."""
+        consent = self.consent.cached(caller.user_id)
+        request = profile_pb.GetUserFeaturesRequest(user_id=caller.user_id, catalog_id=catalog_id,
+                                                    include_consent=consent is None)
+        try:
+            features = await self.clients.call("profile", "GetUserFeatures", request, caller.metadata, share=0.25,
+                                               context=context)
+        except grpc.aio.AioRpcError as exc:
+            raise relay(exc) from exc
+        except PeerDown as down:
             return UserInputs(UNKNOWN, None, pb.PERSONALIZATION_MODE_DEGRADED,
-                              [Degraded.of(features, pb.FALLBACK_ANONYMOUS_FEED)])
-        if isinstance(features, BaseException):
-            raise features
-        assert isinstance(consent, ConsentState)
+                              [Degraded.of(down, pb.FALLBACK_ANONYMOUS_FEED)])
+        if consent is None:  # a profile older than include_consent answers none: ask it apart
+            consent = (self.consent.remember(caller.user_id, features.consent) if features.HasField("consent")
+                       else await self.consent.get(caller))
         if not consent.personalization:
             return UserInputs(consent, None, pb.PERSONALIZATION_MODE_NO_CONSENT, [])
         if features.missing or not features.features.total_event_count:
@@ -244,8 +247,10 @@ class HomeFeed:
 
     async def rank(self, caller: Any, inputs: UserInputs, candidates: list[retrieval_pb.Candidate], *,
                    catalog_id: str, assignment: Assignment, surface: int, context: Any, anchor_item_id: str = "",
-                   query: str = "") -> tuple[list[RankedEntry], dict[str, recommendation_pb2.RecommendationReason]]:
-        """The ranked list (or retrieval order when the variant or a ranking outage says so)."""
+                   query: str = "", prefetch: ItemPrefetch | None = None
+                   ) -> tuple[list[RankedEntry], dict[str, recommendation_pb2.RecommendationReason]]:
+        """The ranked list (or retrieval order when the variant or a ranking outage says so); `prefetch`, the
+        page's items, is sent beside the Rank call."""
         def retrieval_order() -> list[RankedEntry]:  # the fallback, built only when it is served
             anchor = anchor_item_id or self._latest_item(inputs.features)
             return [self._unranked(c, anchor, surface) for c in candidates[:self.config.feed_depth]]
@@ -285,6 +290,8 @@ class HomeFeed:
             request.user_features.CopyFrom(inputs.features)
         if assignment.diversity_lambda is not None:
             request.diversity_lambda = assignment.diversity_lambda
+        if prefetch is not None:
+            prefetch.start()
         try:
             response = await self.clients.call("ranking", "Rank", request,
                                                caller.metadata if inputs.features is not None else (),
@@ -332,17 +339,20 @@ class HomeFeed:
     async def first_page(self, caller: Any, *, surface: int, catalog_id: str, size: int, binding: str,
                          assignment: Assignment, inputs: UserInputs, entries: list[RankedEntry],
                          reasons: dict[str, recommendation_pb2.RecommendationReason],
-                         context: Any) -> ListOutcome:
-        """Drops entries profile does not know, then serves the first page and logs its impressions."""
+                         context: Any, prefetch: ItemPrefetch | None = None) -> ListOutcome:
+        """Drops entries profile does not know, then serves the first page and logs its impressions.
+
+        `prefetch` (read while ranking ran) answers the items it asked for; others are read now."""
         unique: dict[str, RankedEntry] = {}
         for entry in entries:  # one card per item, whatever a source or the ranker repeated
             unique.setdefault(entry.item_id, entry)
         entries = list(unique.values())
         anchors = [e.anchor_item_id for e in entries if e.anchor_item_id]
         degradations = inputs.degradations
+        wanted = [e.item_id for e in entries] + anchors
         try:
-            items = await self.pager.fetch_items(catalog_id, [e.item_id for e in entries] + anchors,
-                                                 caller.metadata, share=0.8)
+            items = (await prefetch.items(wanted) if prefetch is not None
+                     else await self.pager.fetch_items(catalog_id, wanted, caller.metadata, share=0.8))
             entries = [e for e in entries if e.item_id in items]
         except PeerDown as down:
             items = None
@@ -361,12 +371,21 @@ class HomeFeed:
         inputs = await self.user_inputs(caller, catalog_id, context)
         vector = await self.user_vector(caller, inputs, catalog_id, context)
         candidates = await self.candidates(caller, inputs, vector, catalog_id, context)
+        prefetch = self.prefetch(caller, catalog_id, candidates, inputs)
         entries, reasons = await self.rank(caller, inputs, candidates, catalog_id=catalog_id,
                                            assignment=assignment, surface=impression_pb2.SURFACE_HOME_FEED,
-                                           context=context)
+                                           context=context, prefetch=prefetch)
         return await self.first_page(caller, surface=impression_pb2.SURFACE_HOME_FEED, catalog_id=catalog_id,
                                      size=size, binding=binding, assignment=assignment, inputs=inputs,
-                                     entries=entries, reasons=reasons, context=context)
+                                     entries=entries, reasons=reasons, context=context, prefetch=prefetch)
+
+    def prefetch(self, caller: Any, catalog_id: str, candidates: list[retrieval_pb.Candidate], inputs: UserInputs,
+                 anchor_item_id: str = "") -> ItemPrefetch:
+        """The display items a first page of these candidates may show: the candidates, the anchor and the
+        user's recent items (the anchors reasons name)."""
+        recent = [r.item_id for r in inputs.features.recent_items] if inputs.features is not None else []
+        return ItemPrefetch(self.pager, catalog_id, [*(c.item_id for c in candidates), anchor_item_id, *recent],
+                            caller.metadata)
 
     async def later_page(self, caller: Any, token: str, binding: str, *, surface: int, catalog_id: str,
                          size: int) -> ListOutcome:

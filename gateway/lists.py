@@ -99,6 +99,46 @@ class ListOutcome:
     degradations: list[Degraded] = field(default_factory=list)
 
 
+MAX_PREFETCHED_ITEMS = 1000
+"""GetItems' limit: a longer candidate list prefetches its head, the rest is read after ranking if ranked."""
+
+
+class ItemPrefetch:
+    """A first page's display items, read from profile while ranking runs instead of after it.
+
+    Items for the ranked entries were a profile call after Rank returned: one more sequential hop on every
+    first page. Asked beside Rank for every candidate (and the anchors the reasons may name), the read
+    overlaps ranking's wait; anything the ranked list needs that was not asked is read after, as before.
+    """
+
+    def __init__(self, pager: Pager, catalog_id: str, item_ids: Iterable[str],
+                 metadata: tuple[tuple[str, str], ...]):
+        self._pager = pager
+        self._catalog_id = catalog_id
+        self._metadata = metadata
+        self.asked = list(dict.fromkeys(i for i in item_ids if i))[:MAX_PREFETCHED_ITEMS]
+        self._task: asyncio.Task[dict[str, item_pb2.Item]] | None = None
+
+    def start(self) -> None:
+        """Sends the read now (once); its outcome waits for `items`."""
+        if self._task is None:
+            self._task = asyncio.ensure_future(
+                self._pager.fetch_items(self._catalog_id, self.asked, self._metadata, share=0.8))
+            # A request that fails before its first page never collects the outcome: retrieve it anyway.
+            self._task.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+    async def items(self, wanted: Sequence[str]) -> dict[str, item_pb2.Item]:
+        """Items of `wanted` that profile knows (PeerDown when it is down, as Pager.fetch_items)."""
+        self.start()
+        assert self._task is not None
+        items = await self._task
+        asked = set(self.asked)
+        missing = [i for i in wanted if i not in asked]
+        if missing:
+            items = {**items, **await self._pager.fetch_items(self._catalog_id, missing, self._metadata, share=0.8)}
+        return items
+
+
 class Pager:
     """Turns a ranked list into pages of cards and cursors; fetches the page's items from profile."""
 
@@ -169,8 +209,3 @@ class Pager:
         distinct = list({(d.peer, d.fallback): d for d in degradations}.values())
         return ListOutcome(cards, token, state.request_id, state.experiment_id, state.variant, state.personalization,
                            distinct)
-
-
-async def gather_settled(*coros: Any) -> list[Any]:
-    """Runs calls concurrently; each result is the value or the exception it raised."""
-    return list(await asyncio.gather(*coros, return_exceptions=True))

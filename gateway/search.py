@@ -68,12 +68,13 @@ class Discovery:
                               reason="DEPENDENCY_UNAVAILABLE", domain="shopmesh.gateway",
                               metadata={"dependency": "retrieval"}) from down
         candidates = [c for c in response.candidates if c.item_id != item_id]
+        prefetch = feed.prefetch(caller, catalog_id, candidates, inputs, anchor_item_id=item_id)
         entries, reasons = await feed.rank(caller, inputs, candidates, catalog_id=catalog_id, assignment=assignment,
                                            surface=impression_pb2.SURFACE_SIMILAR_ITEMS, context=context,
-                                           anchor_item_id=item_id)
+                                           anchor_item_id=item_id, prefetch=prefetch)
         return await feed.first_page(caller, surface=impression_pb2.SURFACE_SIMILAR_ITEMS, catalog_id=catalog_id,
                                      size=size, binding=binding, assignment=assignment, inputs=inputs,
-                                     entries=entries, reasons=reasons, context=context)
+                                     entries=entries, reasons=reasons, context=context, prefetch=prefetch)
 
     async def search(self, caller: Any, *, query: str, language_code: str, catalog_id: str,
                      item_filter: item_pb2.ItemFilter | None, size: int, binding: str,
@@ -100,12 +101,14 @@ class Discovery:
             inputs.degradations.append(Degraded("embedding", pb.DEGRADATION_CAUSE_UNAVAILABLE,
                                                 pb.FALLBACK_LEXICAL_SEARCH,
                                                 "search: lexical only (retrieval could not embed the query)"))
-        entries, reasons = await feed.rank(caller, inputs, list(response.candidates), catalog_id=catalog_id,
+        candidates = list(response.candidates)
+        prefetch = feed.prefetch(caller, catalog_id, candidates, inputs)
+        entries, reasons = await feed.rank(caller, inputs, candidates, catalog_id=catalog_id,
                                            assignment=assignment, surface=impression_pb2.SURFACE_SEARCH,
-                                           context=context, query=query)
+                                           context=context, query=query, prefetch=prefetch)
         outcome = await feed.first_page(caller, surface=impression_pb2.SURFACE_SEARCH, catalog_id=catalog_id,
                                         size=size, binding=binding, assignment=assignment, inputs=inputs,
-                                        entries=entries, reasons=reasons, context=context)
+                                        entries=entries, reasons=reasons, context=context, prefetch=prefetch)
         return outcome, response.language_code or language_code
 
 

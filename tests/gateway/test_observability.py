@@ -81,7 +81,8 @@ def test_one_home_feed_is_one_trace_with_a_span_per_hop(client: GatewayClient, t
     response = client.stub.GetHomeFeed(pb.GetHomeFeedRequest(page_size=10), metadata=metadata, timeout=5)
     assert response.personalization == pb.PERSONALIZATION_MODE_PERSONALIZED
     # u5 is in a ranker arm of feed-ranker-v1 (gateway/experiments.yaml); consent comes from the gateway's 5 s
-    # cache here (the wait above read it), so GetConsent is not a hop of this request.
+    # cache here (the wait above read it), or else with the features (include_consent): GetConsent is never a
+    # hop of a feed.
     assert response.variant != "noranker", "pick a user of a ranker arm"
     hops = {("profile", "/GetUserFeatures"), ("retrieval", "/RetrieveCandidates"), ("profile", "/GetItemFeatures"),
             ("ranking", "/Rank"), ("profile", "/GetItems")}
@@ -114,6 +115,9 @@ def test_one_home_feed_is_one_trace_with_a_span_per_hop(client: GatewayClient, t
     assert root.attr("shopmesh.degraded") is False and root.attr("shopmesh.variant") == response.variant
     rank = _one(spans, "ranking", SERVER, "/Rank")
     assert rank.attr("shopmesh.model_version") and int(rank.attr("shopmesh.candidates") or 0) > 0
+    # The page's items are read while ranking runs, not after it: GetItems is sent before Rank has answered.
+    items_call = by_id[_one(spans, "profile", SERVER, "/GetItems").span.parent_span_id]
+    assert items_call.span.start_time_unix_nano < by_id[rank.span.parent_span_id].span.end_time_unix_nano
     retrieval = _one(spans, "retrieval", SERVER, "/RetrieveCandidates")
     assert int(retrieval.attr("shopmesh.candidates") or 0) > 0
     assert [kv.key for kv in retrieval.span.attributes if kv.key.startswith("shopmesh.source.")]
@@ -121,6 +125,17 @@ def test_one_home_feed_is_one_trace_with_a_span_per_hop(client: GatewayClient, t
     for r in spans:
         for kv in r.span.attributes:
             assert not re.search(r"\bu5\b", str(kv.value)), (r.service, r.span.name, kv.key)
+
+
+def test_a_feed_reads_uncached_consent_with_the_features(client: GatewayClient, traced: TracedMesh) -> None:
+    metadata, trace_id, _ = _traced_call(client, f"u{secrets.randbelow(10**6) + 10**6}")  # consent never cached
+    response = client.stub.GetHomeFeed(pb.GetHomeFeedRequest(page_size=3), metadata=metadata, timeout=5)
+    assert response.items and not response.degradations
+    # GetItems is the last hop: profile exported every span of this trace before or with it.
+    spans = _wait_for(traced.sink, trace_id, {("gateway", SERVER, "/GetHomeFeed"),
+                                              ("profile", SERVER, "/GetUserFeatures"), ("profile", SERVER, "/GetItems")})
+    profile_calls = [r.span.name.rsplit("/", 1)[1] for r in spans if r.service == "profile" and r.span.kind == SERVER]
+    assert profile_calls.count("GetUserFeatures") == 1 and "GetConsent" not in profile_calls, profile_calls
 
 
 def test_an_embedding_call_traces_its_triton_hop(traced: TracedMesh) -> None:
