@@ -193,8 +193,9 @@ async def _ranking() -> Any:
     return app
 
 
-async def _timed_feeds(auth: Any, feed: Any, tokens: list[str], requests: int, rate: float) -> dict[str, Any]:
-    """p50/p99 of first pages computed back to back, then at `rate` from each feed's scheduled time."""
+async def _timed_feeds(auth: Any, feed: Any, tokens: list[str], requests: int, *, rate: float,
+                       paced_s: float) -> dict[str, Any]:
+    """p50/p99 of first pages computed back to back, then at `rate` for `paced_s` from each feed's scheduled time."""
     from gateway.cursors import CursorCodec
 
     users = len(tokens)
@@ -217,7 +218,7 @@ async def _timed_feeds(auth: Any, feed: Any, tokens: list[str], requests: int, r
     back_to_back, latencies[:] = list(latencies), []
     start = time.perf_counter() + 0.1
     tasks = []
-    for n in range(requests):  # on the mesh generator's schedule
+    for n in range(int(rate * paced_s)):  # on the mesh generator's schedule, as long as a mesh rate runs
         scheduled = start + n / rate
         delay = scheduled - time.perf_counter()
         if delay > 0:
@@ -230,7 +231,8 @@ async def _timed_feeds(auth: Any, feed: Any, tokens: list[str], requests: int, r
     return result
 
 
-async def baseline(home: Path, env: dict[str, str], users: int, requests: int, rate: float) -> dict[str, Any]:
+async def baseline(home: Path, env: dict[str, str], users: int, requests: int, *, rate: float,
+                   paced_s: float) -> dict[str, Any]:
     """First pages of the home feed computed in this process: back to back, then at `rate` (open loop)."""
     os.environ.update(env)
     from gateway.auth import mint_token
@@ -267,7 +269,7 @@ async def baseline(home: Path, env: dict[str, str], users: int, requests: int, r
                                UserContextVerifier.from_files([certs / USER_CONTEXT_PUBLIC]))
         auth, feed = _gateway_feed(certs, peers)
         tokens = [mint_token(certs / DEV_JWT_PRIVATE, f"u{n + 1}") for n in range(users)]
-        return await _timed_feeds(auth, feed, tokens, requests, rate)
+        return await _timed_feeds(auth, feed, tokens, requests, rate=rate, paced_s=paced_s)
     finally:
         if ranking is not None:
             await ranking.stop(0)
@@ -315,7 +317,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per rate (default 60)")
     parser.add_argument("--rates", default="25,50,100", help="comma-separated req/s (default 25,50,100)")
     parser.add_argument("--users", type=int, default=300, help="distinct users of the load (u1..uN)")
-    parser.add_argument("--baseline-requests", type=int, default=300, help="in-process feeds for the baseline")
+    parser.add_argument("--baseline-requests", type=int, default=300,
+                        help="in-process feeds of the back-to-back baseline (the paced one runs --duration)")
     parser.add_argument("--postgres-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--generator", action="store_true", help=argparse.SUPPRESS)
@@ -408,7 +411,8 @@ def run(args: argparse.Namespace) -> None:
             finally:
                 supervisor.stop()
             first = results[0]
-            base = asyncio.run(baseline(home, env, args.users, args.baseline_requests, first["rate"]))
+            base = asyncio.run(baseline(home, env, args.users, args.baseline_requests, rate=first["rate"],
+                                     paced_s=args.duration))
             print(f"in-process (same feed code over the services' servicers and domain objects, one process): "
                   f"back to back p50 {base['p50_ms']:.1f} ms, p99 {base['p99_ms']:.1f} ms; "
                   f"at {base['rate']:.0f} req/s p50 {base['paced_p50_ms']:.1f} ms, p99 {base['paced_p99_ms']:.1f} ms; "
