@@ -132,8 +132,8 @@ def test_a_feed_reads_uncached_consent_with_the_features(client: GatewayClient, 
     response = client.stub.GetHomeFeed(pb.GetHomeFeedRequest(page_size=3), metadata=metadata, timeout=5)
     assert response.items and not response.degradations
     # GetItems is the last hop: profile exported every span of this trace before or with it.
-    spans = _wait_for(traced.sink, trace_id, {("gateway", SERVER, "/GetHomeFeed"),
-                                              ("profile", SERVER, "/GetUserFeatures"), ("profile", SERVER, "/GetItems")})
+    spans = _wait_for(traced.sink, trace_id, {("gateway", SERVER, "/GetHomeFeed"), ("profile", SERVER, "/GetItems"),
+                                              ("profile", SERVER, "/GetUserFeatures")})
     profile_calls = [r.span.name.rsplit("/", 1)[1] for r in spans if r.service == "profile" and r.span.kind == SERVER]
     assert profile_calls.count("GetUserFeatures") == 1 and "GetConsent" not in profile_calls, profile_calls
 
