@@ -47,8 +47,10 @@ class ConsentCache:
     async def get(self, caller: Any) -> ConsentState:
         """The caller's consent (profile's GetConsent at most once per TTL); UNKNOWN when profile is down."""
         state = self.cached(caller.user_id)
-        if state is not None:
-            return state
+        return state if state is not None else await self.fetch(caller)
+
+    async def fetch(self, caller: Any) -> ConsentState:
+        """Asks profile's GetConsent now and caches the answer; UNKNOWN when profile is down."""
         try:
             response = await self._clients.call("profile", "GetConsent",
                                                 profile_pb.GetConsentRequest(user_id=caller.user_id),

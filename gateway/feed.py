@@ -168,7 +168,7 @@ class HomeFeed:
                               [Degraded.of(down, pb.FALLBACK_ANONYMOUS_FEED)])
         if consent is None:  # a profile older than include_consent answers none: ask it apart
             consent = (self.consent.remember(caller.user_id, features.consent) if features.HasField("consent")
-                       else await self.consent.get(caller))
+                       else await self.consent.fetch(caller))
         if not consent.personalization:
             return UserInputs(consent, None, pb.PERSONALIZATION_MODE_NO_CONSENT, [])
         if features.missing or not features.features.total_event_count:
