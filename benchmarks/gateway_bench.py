@@ -50,6 +50,19 @@ def pct(values: list[float], q: float) -> float:
 
 # --------------------------------------------------------------------------------------------- load generator
 
+async def open_loop(rate: float, total: int, send: Any) -> None:
+    """Starts `send(n, scheduled)` at `rate` per second whatever the answers, then waits for all of them."""
+    start = time.perf_counter() + 0.1
+    tasks = []
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(n, scheduled)))
+    await asyncio.gather(*tasks)
+
+
 async def generate(address: str, certs: Path, rate: float, duration_s: float, users: int) -> dict[str, Any]:
     """Open-loop GetHomeFeed load at `rate` req/s; latencies from each request's scheduled time."""
     import grpc
@@ -84,16 +97,8 @@ async def generate(address: str, certs: Path, rate: float, duration_s: float, us
     latencies.clear()
     errors.clear()
     degraded = 0
-    tasks = []
-    start = time.perf_counter() + 0.1
     total = int(rate * duration_s)
-    for n in range(total):
-        scheduled = start + n / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(n, scheduled)))
-    await asyncio.gather(*tasks)
+    await open_loop(rate, total, one)
     await channel.close()
     return {"rate": rate, "sent": total, "ok": len(latencies), "errors": errors, "degraded": degraded,
             "p50_ms": round(pct(latencies, 0.5), 2), "p99_ms": round(pct(latencies, 0.99), 2),
@@ -215,19 +220,11 @@ async def _timed_feeds(auth: Any, feed: Any, tokens: list[str], requests: int, *
         await one(n, time.perf_counter(), n >= 50)
     result = {"requests": requests, "p50_ms": round(statistics.median(latencies), 2),
               "p99_ms": round(pct(latencies, 0.99), 2)}
-    back_to_back, latencies[:] = list(latencies), []
-    start = time.perf_counter() + 0.1
-    tasks = []
-    for n in range(int(rate * paced_s)):  # on the mesh generator's schedule, as long as a mesh rate runs
-        scheduled = start + n / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(n, scheduled, True)))
-    await asyncio.gather(*tasks)
+    latencies.clear()
+    paced = int(rate * paced_s)  # on the mesh generator's schedule, as long as a mesh rate runs
+    await open_loop(rate, paced, lambda n, scheduled: one(n, scheduled, True))
     result.update(rate=rate, paced_p50_ms=round(statistics.median(latencies), 2),
-                  paced_p99_ms=round(pct(latencies, 0.99), 2), degraded=degraded,
-                  feeds=len(back_to_back) + len(latencies))
+                  paced_p99_ms=round(pct(latencies, 0.99), 2), degraded=degraded, feeds=requests + paced)
     return result
 
 
